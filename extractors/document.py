@@ -1,0 +1,88 @@
+"""The one document shape every extractor returns, whatever the format or failure."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Outcome of reading an upload; everything but OK means there is no usable text."""
+
+    OK = "ok"
+    EMPTY = "empty"
+    CORRUPT = "corrupt"
+    ENCRYPTED = "encrypted"
+    UNSUPPORTED = "unsupported"
+    TOO_LARGE = "too_large"
+
+
+class BlockKind(StrEnum):
+    PARAGRAPH = "paragraph"
+    TABLE = "table"
+
+
+class TextSource(StrEnum):
+    """How a page's text was obtained, so a reviewer knows how far to trust it."""
+
+    TEXT_LAYER = "text_layer"
+    DOCUMENT = "document"  # structured formats (DOCX): text read from the file's XML
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: BlockKind
+    text: str
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int  # 1-based, as a reader would cite it
+    blocks: list[Block]
+    source: TextSource
+
+    @property
+    def text(self) -> str:
+        return "\n".join(block.text for block in self.blocks)
+
+
+@dataclass(frozen=True)
+class Document:
+    """Result of extraction: pages of blocks when status is OK, otherwise a reason.
+
+    `message` is for the SKPD clerk (Bahasa Indonesia), `detail` for the operator's log.
+    """
+
+    status: Status
+    message: str = ""
+    detail: str = ""
+    kind: str | None = None  # "pdf", "docx", ... as sniffed from the bytes
+    pages: list[Page] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(page.text for page in self.pages)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Document:
+        pages = [
+            Page(
+                number=page["number"],
+                blocks=[Block(BlockKind(b["kind"]), b["text"]) for b in page["blocks"]],
+                source=TextSource(page["source"]),
+            )
+            for page in data.get("pages", [])
+        ]
+        return cls(
+            status=Status(data["status"]),
+            message=data.get("message", ""),
+            detail=data.get("detail", ""),
+            kind=data.get("kind"),
+            pages=pages,
+        )
