@@ -66,7 +66,7 @@ class RunTotals:
 
     def add(self, processed: Processed) -> None:
         self.outcomes[processed.outcome] += 1
-        self.statuses[processed.status] += 1
+        self.statuses[str(processed.status)] += 1
         self.extracted += processed.extracted
         self.embedded_documents += processed.embedded_chunks > 0
         self.embedded_chunks += processed.embedded_chunks

@@ -42,8 +42,8 @@ class Settings(BaseSettings):
 
     # Matching.
     model: str = Field(DEFAULT_MODEL, description="sentence-transformers model name or local folder")
-    supports_threshold: float = Field(0.55, description="score at or above which a document supports an indicator")
-    review_threshold: float = Field(0.40, description="score at or above which a match needs human review")
+    supports_threshold: float = Field(0.75, description="score at or above which a document supports an indicator")
+    review_threshold: float = Field(0.65, description="score at or above which a match needs human review")
     top_k: int = Field(5, description="candidate indicators kept per document")
     chunk_words: int = Field(120, description="words per chunk embedded")
     chunk_overlap_words: int = Field(30, description="words shared by consecutive chunks")

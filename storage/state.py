@@ -73,7 +73,7 @@ class Submission(Base):
     last_run_id: Mapped[str | None] = mapped_column(String(40))
 
     matches: Mapped[list[MatchRow]] = relationship(
-        back_populates="submission", cascade="all, delete-orphan", order_by="MatchRow.rank"
+        back_populates="submission", cascade="all, delete-orphan", order_by="MatchRow.rank", lazy="selectin"
     )
 
 
@@ -163,10 +163,7 @@ class StateStore:
             query = select(Submission).where(Submission.year == year).order_by(Submission.skpd, Submission.filename)
             if not include_removed:
                 query = query.where(Submission.removed.is_(False))
-            rows = list(session.scalars(query))
-            for row in rows:
-                row.matches  # load while the session is open  # noqa: B018
-            return rows
+            return list(session.scalars(query))
 
     def record_submission(
         self,

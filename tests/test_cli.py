@@ -1,0 +1,80 @@
+"""The `spbe-evidence` command line, as an operator types it; `match --format json` is a stable contract."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from spbe_evidence.cli import EXIT_OK, EXIT_USAGE, main
+from spbe_evidence.samples import load_samples, write_sample
+from storage import layout
+
+MATCH_KEYS = {"indicator", "score", "decision", "page", "passage"}
+
+
+@pytest.fixture(scope="module")
+def sample_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("samples")
+    paths = {sample.filename: write_sample(sample, folder) for sample in load_samples()}
+    (folder / "kosong.pdf").write_bytes(b"")
+    paths["kosong.pdf"] = folder / "kosong.pdf"
+    return paths
+
+
+def match_json(capsys, *args) -> list[dict]:
+    assert main(["match", "--format", "json", *map(str, args)]) == EXIT_OK
+    return json.loads(capsys.readouterr().out)
+
+
+def test_match_prints_one_result_per_file_in_order(capsys, sample_files):
+    files = list(sample_files.values())
+    results = match_json(capsys, *files)
+    assert [result["file"] for result in results] == [str(path) for path in files]
+    assert all(set(result) == {"file", "status", "message", "matches"} for result in results)
+
+
+def test_match_gives_candidates_best_first_with_page_and_passage(capsys, sample_files):
+    [result] = match_json(capsys, "--top", "3", sample_files["Laporan-Hasil-Audit-Infrastruktur-SPBE-2026.pdf"])
+    assert result["status"] == "ok" and result["message"] == ""
+    assert len(result["matches"]) == 3
+    assert all(set(match) == MATCH_KEYS for match in result["matches"])
+    scores = [match["score"] for match in result["matches"]]
+    assert scores == sorted(scores, reverse=True)
+    assert all(match["decision"] in {"supports", "review", "none"} for match in result["matches"])
+    assert all(match["page"] == 1 and match["passage"] for match in result["matches"])
+
+
+@pytest.mark.parametrize(
+    ("filename", "status"),
+    [("Scan-SOP-Parkir.pdf", "corrupt"), ("Daftar-Produk-Hukum.xls", "unsupported"), ("kosong.pdf", "empty")],
+)
+def test_match_gives_bad_files_a_status_and_a_message_with_exit_code_0(capsys, sample_files, filename, status):
+    [result] = match_json(capsys, sample_files[filename])
+    assert result["status"] == status
+    assert result["message"]
+    assert result["matches"] == []
+
+
+def test_match_table_format_is_readable(capsys, sample_files):
+    assert main(["match", str(sample_files["Manual-Aplikasi-Kepegawaian-SIMPEG.docx"])]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "Manual-Aplikasi-Kepegawaian-SIMPEG.docx: ok" in out and "hal. 1" in out
+
+
+def test_match_on_a_missing_file_says_so(capsys, tmp_path):
+    assert main(["match", str(tmp_path / "tidak-ada.pdf")]) == EXIT_USAGE
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_submit_uploads_into_the_submission_layout(capsys, environment, sample_files):
+    path = sample_files["Dokumen-Peta-Rencana-SPBE-2025-2029.pdf"]
+    assert main(["submit", "--skpd", "bappeda", "--year", "2026", str(path)]) == EXIT_OK
+    key = layout.submission_key(2026, "bappeda", path.name)
+    assert key in capsys.readouterr().out
+
+
+def test_submit_refuses_an_unknown_skpd_and_lists_the_known_ones(capsys, environment, sample_files):
+    path = sample_files["Dokumen-Peta-Rencana-SPBE-2025-2029.pdf"]
+    assert main(["submit", "--skpd", "dinas-entah", str(path)]) == EXIT_USAGE
+    error = capsys.readouterr().err
+    assert "unknown SKPD 'dinas-entah'" in error and "bappeda" in error

@@ -1,0 +1,96 @@
+"""Completeness: what an SKPD's report says for each indicator it is responsible for."""
+from __future__ import annotations
+
+import pytest
+
+from catalog import load_framework, load_skpd_registry
+from reports.completeness import EvidenceState, assess
+from reports.html import coverage_table, render_skpd_html
+from settings import Settings
+from storage.state import MatchRow, Submission
+
+YEAR = 2026
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    settings = Settings(_env_file=None)
+    framework = load_framework(settings.framework_file)
+    return framework, load_skpd_registry(settings.skpd_file, framework)
+
+
+def submission(skpd: str, filename: str, *matches: tuple[int, float, str], status: str = "ok", message: str = "") -> Submission:
+    return Submission(
+        key=f"submissions/{YEAR}/{skpd}/{filename}", year=YEAR, skpd=skpd, filename=filename,
+        status=status, message=message,
+        matches=[
+            MatchRow(rank=rank, indicator=number, score=score, decision=decision, page=1, passage=f"bukti {number}")
+            for rank, (number, score, decision) in enumerate(matches, start=1)
+        ],
+    )  # fmt: skip
+
+
+def skpd_view(city, code):
+    return next(view for view in city.skpd if view.skpd.code == code)
+
+
+def test_supports_makes_an_indicator_present_review_makes_it_under_review(catalog):
+    city = assess(*catalog, [submission("inspektorat", "audit.pdf", (29, 0.9, "supports"), (30, 0.5, "review"))], YEAR)
+    states = {item.indicator.number: item.state for item in city.coverage}
+    assert states[29] is EvidenceState.PRESENT
+    assert states[30] is EvidenceState.REVIEW
+    assert states[31] is EvidenceState.MISSING
+
+
+def test_an_skpd_sees_only_its_own_indicators_missing_first(catalog):
+    framework, registry = catalog
+    city = assess(framework, registry, [submission("inspektorat", "audit.pdf", (29, 0.9, "supports"))], YEAR)
+    view = skpd_view(city, "inspektorat")
+    assert {item.indicator.number for item in view.indicators} == set(registry.find("inspektorat").indicators)
+    order = [item.state for item in view.indicators]
+    assert order == sorted(order, key=[EvidenceState.MISSING, EvidenceState.REVIEW, EvidenceState.PRESENT].index)
+
+
+def test_evidence_from_another_skpd_counts_and_is_marked(catalog):
+    framework, registry = catalog
+    owner = registry.responsible_for(36)[0].code
+    city = assess(framework, registry, [submission("diskominfotik", "simpeg.docx", (36, 0.9, "supports"))], YEAR)
+    item = next(i for i in skpd_view(city, owner).indicators if i.indicator.number == 36)
+    assert item.state is EvidenceState.PRESENT
+    assert item.from_other_skpd(owner)
+
+
+def test_unreadable_and_unmatched_uploads_are_listed_for_their_skpd(catalog):
+    uploads = [
+        submission("dishub", "rusak.pdf", status="corrupt", message="Berkas PDF ini rusak"),
+        submission("dishub", "festival.docx", (27, 0.3, "none")),
+    ]
+    view = skpd_view(assess(*catalog, uploads, YEAR), "dishub")
+    assert [u.filename for u in view.unreadable] == ["rusak.pdf"]
+    assert [u.filename for u in view.unmatched] == ["festival.docx"]
+    assert view.uploads == 2
+
+
+def test_an_indicator_subset_limits_the_assessment(catalog):
+    city = assess(*catalog, [], YEAR, indicators={1, 2})
+    assert [item.indicator.number for item in city.coverage] == [1, 2]
+
+
+def test_the_report_is_in_bahasa_indonesia_with_passage_and_accepted_evidence(catalog):
+    framework, registry = catalog
+    uploads = [submission("inspektorat", "audit.pdf", (29, 0.9, "supports")),
+               submission("inspektorat", "rusak.pdf", status="corrupt", message="Berkas PDF ini rusak")]
+    city = assess(framework, registry, uploads, YEAR)
+    html = render_skpd_html(skpd_view(city, "inspektorat"), city, registry.city, {}, "Asia/Makassar")
+    assert "Kelengkapan Data Dukung Evaluasi SPBE 2026" in html
+    assert "audit.pdf" in html and "bukti 29" in html and "halaman 1" in html
+    assert "Berkas yang tidak dapat dibaca" in html and "Berkas PDF ini rusak" in html
+    assert "Bukti yang diterima" in html  # what to upload for what is missing
+    assert "WITA" in html
+
+
+def test_the_coverage_table_totals_the_city(catalog):
+    city = assess(*catalog, [submission("inspektorat", "audit.pdf", (29, 0.9, "supports"))], YEAR)
+    last = coverage_table(city).splitlines()[-1].split()
+    assert last[:3] == ["KOTA", "(semua", "indikator)"]
+    assert last[3:6] == ["1", "0", "46"]

@@ -1,0 +1,52 @@
+"""The nightly flow end to end through Prefect: submissions in S3 → reports in S3, and the CLI around it."""
+from __future__ import annotations
+
+import pytest
+
+from flows.nightly import nightly
+from spbe_evidence.cli import EXIT_OK, main
+from spbe_evidence.demo import upload_samples
+from spbe_evidence.samples import load_samples
+from storage.objects import ObjectStore
+from storage.state import StateStore
+
+YEAR = 2026
+
+
+@pytest.fixture
+def submitted(environment, prefect_harness, tmp_path):
+    store = ObjectStore.from_settings(environment)
+    upload_samples(store, environment, YEAR, progress=lambda message: None)
+    return environment
+
+
+def test_nightly_flow_processes_submissions_and_publishes_reports(submitted):
+    result = nightly(year=YEAR)
+    assert result["counts"]["new"] == len(load_samples())
+    assert result["counts"]["failed"] == 0
+    store = ObjectStore.from_settings(submitted)
+    for report in result["reports"]:
+        assert store.exists(report["key"])
+    assert {report["skpd"] for report in result["reports"]} >= {"diskominfotik", "inspektorat"}
+    assert "KOTA (semua indikator)" in result["coverage_table"]
+    [run] = StateStore(submitted.state_url()).runs(limit=1)
+    assert run.status == "completed" and run.counts["new"] == len(load_samples())
+
+
+def test_a_rerun_for_one_skpd_touches_only_its_submissions(submitted):
+    nightly(year=YEAR)
+    result = nightly(year=YEAR, skpd=["inspektorat"], force=True)
+    inspektorat = [s for s in load_samples() if s.skpd == "inspektorat"]
+    assert result["counts"]["rematched"] == len(inspektorat)
+    assert result["counts"]["extracted"] == len(inspektorat)
+
+
+def test_run_and_status_commands_show_reports_and_coverage(submitted, capsys):
+    assert main(["run", "--year", str(YEAR)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert f"reports/{YEAR}/" in out and "inspektorat.html" in out
+    assert "ada bukti" in out and "belum ada bukti" in out
+    assert main(["status", "--year", str(YEAR)]) == EXIT_OK
+    status = capsys.readouterr().out
+    assert f"Year {YEAR}: {len(load_samples())} submissions" in status
+    assert "corrupt" in status and "Recent runs:" in status

@@ -1,0 +1,113 @@
+"""Matching machinery: chunks cite pages, thresholds decide, the fingerprint notices every change."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from catalog import load_framework
+from extractors.document import Block, BlockKind, Document, Page, Status, TextSource
+from matching.chunking import Chunk, ChunkingPolicy, chunk_document
+from matching.embedder import resolve_model
+from matching.engine import Matcher
+from matching.matcher import Decision, Thresholds, matching_fingerprint
+from matching.profiles import build_profiles
+from settings import Settings
+
+
+def document(*pages: str) -> Document:
+    return Document(
+        status=Status.OK,
+        kind="pdf",
+        pages=[
+            Page(number, [Block(BlockKind.PARAGRAPH, text)] if text else [], TextSource.TEXT_LAYER)
+            for number, text in enumerate(pages, start=1)
+        ],
+    )
+
+
+def words(count: int, prefix: str = "kata") -> str:
+    return " ".join(f"{prefix}{i}" for i in range(count))
+
+
+def test_chunks_never_cross_a_page():
+    chunks = chunk_document(document(words(10, "a"), words(10, "b")), ChunkingPolicy(8, 2, 100))
+    assert [chunk.page for chunk in chunks] == [1, 1, 2, 2]
+    assert all(chunk.text.startswith("a") for chunk in chunks if chunk.page == 1)
+
+
+def test_consecutive_chunks_overlap():
+    first, second = chunk_document(document(words(14)), ChunkingPolicy(8, 2, 100))
+    assert first.text.split()[-2:] == second.text.split()[:2]
+
+
+def test_blank_pages_give_no_chunks_but_keep_page_numbers():
+    chunks = chunk_document(document("", "isi halaman dua"), ChunkingPolicy(8, 2, 100))
+    assert chunks == [Chunk(page=2, text="isi halaman dua")]
+
+
+def test_chunking_stops_at_the_maximum_from_the_start():
+    chunks = chunk_document(document(words(100)), ChunkingPolicy(10, 0, 3))
+    assert len(chunks) == 3 and chunks[0].text.startswith("kata0 ")
+
+
+def test_overlap_must_be_smaller_than_the_chunk():
+    with pytest.raises(ValueError):
+        ChunkingPolicy(words=5, overlap_words=5, max_chunks=10)
+
+
+@pytest.mark.parametrize(
+    ("score", "decision"),
+    [(0.9, Decision.SUPPORTS), (0.6, Decision.SUPPORTS), (0.59, Decision.REVIEW), (0.4, Decision.REVIEW), (0.39, Decision.NONE)],
+)
+def test_thresholds_decide_supports_review_or_none(score, decision):
+    assert Thresholds(supports=0.6, review=0.4).decide(score) is decision
+
+
+def test_review_threshold_cannot_exceed_supports():
+    with pytest.raises(ValueError):
+        Thresholds(supports=0.4, review=0.6)
+
+
+def test_fingerprint_changes_with_thresholds_model_and_profiles():
+    framework = load_framework(Settings(_env_file=None).framework_file)
+    profiles = build_profiles(framework)
+    policy, thresholds = ChunkingPolicy(100, 20, 50), Thresholds(0.6, 0.4)
+    base = matching_fingerprint("model-a", profiles, thresholds, policy, 5)
+    assert base == matching_fingerprint("model-a", profiles, thresholds, policy, 5)
+    assert base != matching_fingerprint("model-b", profiles, thresholds, policy, 5)
+    assert base != matching_fingerprint("model-a", profiles, Thresholds(0.7, 0.4), policy, 5)
+    edited = [dataclasses.replace(profiles[0], texts=("teks baru",)), *profiles[1:]]
+    assert base != matching_fingerprint("model-a", edited, thresholds, policy, 5)
+
+
+def test_every_indicator_has_a_profile_from_the_framework():
+    framework = load_framework(Settings(_env_file=None).framework_file)
+    profiles = build_profiles(framework)
+    assert [p.indicator for p in profiles] == list(range(1, 48))
+    assert profiles[0].texts[0] == framework.indicator(1).name
+
+
+def test_the_default_model_resolves_to_its_offline_package(tmp_path):
+    assert resolve_model("sentence-transformers/all-MiniLM-L6-v2").endswith("model")
+    assert resolve_model(str(tmp_path)) == str(tmp_path.resolve())
+    assert resolve_model("intfloat/multilingual-e5-small") == "intfloat/multilingual-e5-small"
+
+
+def test_matcher_gives_top_k_best_first_with_page_and_passage():
+    matcher = Matcher(Settings(_env_file=None), load_framework(Settings(_env_file=None).framework_file), top_k=3)
+    doc = document("Undangan rapat.", "Laporan hasil audit infrastruktur SPBE: pusat data dan jaringan intra.")
+    matches = matcher.match(*matcher.embed(doc))
+    assert len(matches) == 3
+    assert matches[0].score >= matches[1].score >= matches[2].score
+    assert all(match.page in (1, 2) and match.passage for match in matches)
+    assert matches[0].page == 2
+
+
+def test_an_empty_document_has_no_matches():
+    matcher = Matcher(Settings(_env_file=None), load_framework(Settings(_env_file=None).framework_file))
+    chunks, vectors = matcher.embed(document(""))
+    assert chunks == [] and vectors.shape[0] == 0
+    assert matcher.match(chunks, vectors) == []
+    assert isinstance(vectors, np.ndarray)

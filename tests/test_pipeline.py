@@ -1,0 +1,143 @@
+"""The nightly work without Prefect: real S3 (SeaweedFS), SQLite state, the offline model.
+
+The state store makes reruns cheap: same content is never extracted or embedded twice.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from minio import Minio
+
+from flows.pipeline import Outcome, Pipeline, RunTotals
+from settings import Settings
+from spbe_evidence.samples import load_samples, write_sample
+from storage import layout
+
+YEAR = 2026
+
+
+def upload_samples(pipeline: Pipeline, tmp_path) -> dict[str, str]:
+    keys = {}
+    for sample in load_samples():
+        key = layout.submission_key(YEAR, sample.skpd, sample.filename)
+        pipeline.store.put_file(key, write_sample(sample, tmp_path / "samples"))
+        keys[sample.filename] = key
+    return keys
+
+
+def run(pipeline: Pipeline, run_id: str, force: bool = False) -> RunTotals:
+    """What the nightly flow does, minus Prefect."""
+    objects = pipeline.discover(YEAR)
+    totals = RunTotals(removed=len(pipeline.mark_removed(YEAR, objects, None)))
+    for obj in objects:
+        totals.add(pipeline.process(obj, run_id, force))
+    pipeline.publish_reports(pipeline.assess(YEAR), run_id)
+    return totals
+
+
+@pytest.fixture
+def pipeline(settings: Settings) -> Pipeline:
+    return Pipeline(settings)
+
+
+@pytest.fixture
+def first_run(pipeline: Pipeline, tmp_path) -> RunTotals:
+    upload_samples(pipeline, tmp_path)
+    return run(pipeline, "run-1")
+
+
+def test_first_run_reads_and_matches_every_new_submission(first_run: RunTotals):
+    samples = load_samples()
+    assert first_run.outcomes[Outcome.NEW] == len(samples)
+    assert first_run.extracted == len(samples)
+    assert first_run.statuses == {"ok": 6, "corrupt": 1, "unsupported": 1}
+    assert first_run.embedded_documents == 6
+
+
+def test_second_run_does_no_extraction_and_no_embedding(pipeline: Pipeline, first_run: RunTotals):
+    second = run(pipeline, "run-2")
+    assert second.outcomes[Outcome.UNCHANGED] == len(load_samples())
+    assert (second.extracted, second.embedded_chunks) == (0, 0)
+
+
+def test_same_content_under_a_new_name_reuses_extraction_and_embeddings(pipeline, first_run):
+    sample = load_samples()[0]
+    original = pipeline.store.get_bytes(layout.submission_key(YEAR, sample.skpd, sample.filename))
+    copy = layout.submission_key(YEAR, "bappeda", "salinan-" + sample.filename)
+    pipeline.store.put_bytes(copy, original)
+    totals = run(pipeline, "run-2")
+    assert totals.outcomes[Outcome.NEW] == 1
+    assert (totals.extracted, totals.embedded_chunks) == (0, 0)
+    assert pipeline.state.submission(copy).matches  # matched from the cached vectors
+
+
+def test_changed_content_is_read_again(pipeline, first_run, tmp_path):
+    sample = load_samples()[0]
+    pipeline.store.put_bytes(layout.submission_key(YEAR, sample.skpd, sample.filename), b"%PDF-1.4 rusak")
+    totals = run(pipeline, "run-2")
+    assert totals.outcomes[Outcome.CHANGED] == 1 and totals.extracted == 1
+    assert pipeline.state.submission(layout.submission_key(YEAR, sample.skpd, sample.filename)).status == "corrupt"
+
+
+def test_a_threshold_change_rematches_from_stored_embeddings(settings, first_run):
+    stricter = Pipeline(settings.model_copy(update={"supports_threshold": 0.99}))
+    totals = run(stricter, "run-2")
+    assert totals.outcomes[Outcome.REMATCHED] == len(load_samples())
+    assert (totals.extracted, totals.embedded_chunks) == (0, 0)
+    decisions = {m.decision for s in stricter.state.submissions(YEAR) for m in s.matches}
+    assert "supports" not in decisions
+
+
+def test_force_extracts_and_embeds_again(pipeline, first_run):
+    totals = run(pipeline, "run-2", force=True)
+    assert totals.extracted == len(load_samples())
+    assert totals.embedded_documents == 6
+
+
+def test_a_withdrawn_upload_stops_counting_but_keeps_its_history(pipeline, settings, first_run):
+    key = layout.submission_key(YEAR, "inspektorat", "Laporan-Hasil-Audit-Infrastruktur-SPBE-2026.pdf")
+    client = Minio(endpoint=settings.s3_endpoint, access_key=settings.s3_access_key,
+                   secret_key=settings.s3_secret_key, secure=False)
+    client.remove_object(bucket_name=settings.s3_bucket, object_name=key)
+    totals = run(pipeline, "run-2")
+    assert totals.removed == 1
+    assert key not in {s.key for s in pipeline.state.submissions(YEAR)}
+    assert key in {s.key for s in pipeline.state.submissions(YEAR, include_removed=True)}
+
+
+def test_an_upload_over_the_size_limit_is_too_large_without_download(settings, tmp_path):
+    pipeline = Pipeline(settings.model_copy(update={"max_upload_bytes": 10}))
+    key = layout.submission_key(YEAR, "dishub", "besar.pdf")
+    pipeline.store.put_bytes(key, b"%PDF-1.4 " + b"x" * 100)
+    run(pipeline, "run-1")
+    row = pipeline.state.submission(key)
+    assert row.status == "too_large" and "terlalu besar" in row.message and row.sha256 is None
+
+
+def test_unreadable_uploads_keep_their_original_and_get_a_message(pipeline, first_run, settings):
+    rows = {s.filename: s for s in pipeline.state.submissions(YEAR)}
+    assert rows["Scan-SOP-Parkir.pdf"].status == "corrupt"
+    assert rows["Daftar-Produk-Hukum.xls"].status == "unsupported"
+    assert "PDF atau DOCX" in rows["Daftar-Produk-Hukum.xls"].message
+    assert pipeline.store.exists(rows["Scan-SOP-Parkir.pdf"].key)
+
+
+def test_extracted_text_is_kept_in_the_bucket_with_page_numbers(pipeline, first_run):
+    row = next(s for s in pipeline.state.submissions(YEAR) if s.filename.startswith("Perwal"))
+    stored = json.loads(pipeline.store.get_bytes(layout.extraction_key(row.sha256)))
+    assert [page["number"] for page in stored["pages"]] == [1, 2]
+
+
+def test_reports_are_written_per_skpd_in_the_bucket_and_locally(pipeline, first_run, settings):
+    html = pipeline.store.get_bytes(layout.report_key(YEAR, "run-1", "inspektorat", "html")).decode()
+    assert "Inspektorat" in html and "Laporan-Hasil-Audit-Infrastruktur-SPBE-2026.pdf" in html
+    assert pipeline.store.exists(layout.latest_report_key(YEAR, "inspektorat", "html"))
+    assert (settings.data_dir / "reports" / str(YEAR) / "inspektorat.html").is_file()
+    for skpd in pipeline.registry.skpd:
+        assert pipeline.store.exists(layout.report_key(YEAR, "run-1", skpd.code, "html"))
+
+
+def test_keys_outside_the_layout_are_ignored(pipeline, first_run):
+    pipeline.store.put_bytes(f"submissions/{YEAR}/catatan.txt", b"bukan kiriman")
+    assert all(obj.key != f"submissions/{YEAR}/catatan.txt" for obj in pipeline.discover(YEAR))

@@ -1,0 +1,88 @@
+"""The state store on SQLite (the default) and on PostgreSQL (production), with the same behaviour."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from storage.state import Extraction, StateStore
+
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A throw-away database on the machine's PostgreSQL (trust auth on loopback)."""
+    psycopg = pytest.importorskip("psycopg")
+    name = f"spbe_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True)
+    except psycopg.OperationalError as error:
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {error}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def state(request, tmp_path) -> StateStore:
+    if request.param == "sqlite":
+        return StateStore(f"sqlite:///{tmp_path / 'deep' / 'state.db'}")
+    return StateStore(request.getfixturevalue("postgres_url"))
+
+
+def record(state: StateStore, key: str, **changes) -> None:
+    fields = dict(
+        key=key, year=2026, skpd="bappeda", filename=key.rsplit("/", 1)[-1], etag="e1", size=10,
+        sha256="a" * 64, status="ok", message="", detail="", fingerprint="f1", run_id="run-1",
+        matches=[{"indicator": 12, "score": 0.8, "decision": "supports", "page": 2, "passage": "peta rencana"}],
+    )  # fmt: skip
+    state.record_submission(**{**fields, **changes})
+
+
+def test_a_submission_is_recorded_with_its_matches(state):
+    record(state, "submissions/2026/bappeda/peta.pdf")
+    row = state.submission("submissions/2026/bappeda/peta.pdf")
+    assert (row.skpd, row.etag, row.status) == ("bappeda", "e1", "ok")
+    assert [(m.indicator, m.decision, m.page) for m in row.matches] == [(12, "supports", 2)]
+
+
+def test_recording_again_replaces_the_matches(state):
+    record(state, "submissions/2026/bappeda/peta.pdf")
+    record(state, "submissions/2026/bappeda/peta.pdf", etag="e2", matches=[])
+    [row] = state.submissions(2026)
+    assert row.etag == "e2" and row.matches == []
+
+
+def test_extractions_are_keyed_by_content(state):
+    state.record_extraction(Extraction(sha256="b" * 64, status="corrupt", message="rusak", detail="x", pages=0))
+    assert state.extraction("b" * 64).status == "corrupt"
+    assert state.extraction("c" * 64) is None
+
+
+def test_embeddings_round_trip_per_model_and_chunking(state):
+    vectors = np.arange(6, dtype=np.float32).reshape(2, 3)
+    state.record_embedding("d" * 64, "model-a", "w120", [(1, "satu"), (2, "dua")], vectors)
+    chunks, loaded = state.embedding("d" * 64, "model-a", "w120")
+    assert chunks == [(1, "satu"), (2, "dua")]
+    np.testing.assert_array_equal(loaded, vectors)
+    assert state.embedding("d" * 64, "model-b", "w120") is None
+
+
+def test_runs_are_recorded_newest_first(state):
+    state.start_run("run-1", 2026, {"force": False})
+    state.finish_run("run-1", "completed", {"new": 3})
+    state.start_run("run-2", 2026, {})
+    assert [run.id for run in state.runs(limit=5)] == ["run-2", "run-1"]
+    assert state.runs(limit=5)[1].counts == {"new": 3}
+
+
+def test_removed_submissions_drop_out_of_the_year(state):
+    record(state, "submissions/2026/bappeda/a.pdf")
+    record(state, "submissions/2026/bappeda/b.pdf")
+    assert state.mark_removed(2026, {"submissions/2026/bappeda/a.pdf"}) == ["submissions/2026/bappeda/b.pdf"]
+    assert [row.filename for row in state.submissions(2026)] == ["a.pdf"]
