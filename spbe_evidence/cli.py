@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
@@ -9,10 +10,13 @@ from collections import Counter
 from pathlib import Path
 
 from settings import get_settings
+from spbe_evidence.errors import UserError
 
 EXIT_OK = 0
 EXIT_USAGE = 2
 STATUS_RUNS_SHOWN = 5
+# Capabilities with commands of their own: each module has register(commands) adding its subparsers.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,10 +29,6 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         print(f"spbe-evidence: {error}", file=sys.stderr)
         return EXIT_USAGE
-
-
-class UserError(Exception):
-    """A mistake in what the operator asked for, told in words, without a traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="local S3, sample submissions, one nightly run, report locations")
     demo.set_defaults(handler=cmd_demo)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(commands)
     return parser
 
 
