@@ -7,9 +7,23 @@ TORCH_PIP_ARGS ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test storage-up storage-down clean
+# Debian packages: Tesseract OCR with Indonesian for scans, Chromium to check the HTML dashboard renders.
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-ind chromium chromium-driver
+SYSTEM_COMMANDS := tesseract chromium
 
-install: $(STAMP)
+.PHONY: install system-packages demo test storage-up storage-down clean
+
+install: system-packages $(STAMP)
+
+# Installs what is missing where apt-get is available and we are root; elsewhere says what to install.
+system-packages:
+	@missing=""; for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	tesseract --list-langs 2>/dev/null | grep -qx ind || missing="$$missing tesseract-ocr-ind"; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
+	  else echo "Please install the system packages: $(SYSTEM_PACKAGES) (missing:$$missing)"; fi; \
+	fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
