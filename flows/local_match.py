@@ -18,7 +18,7 @@ def match_files(
     results = []
     for number, path in enumerate(paths, start=1):
         document = extract_path(path, max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages)
-        matches = matcher.match(*matcher.embed(document)) if document.ok else []
+        matches = matcher.match(*matcher.embed(document), filename=path.name) if document.ok else []
         results.append(
             {
                 "file": str(path),

@@ -154,7 +154,7 @@ class Pipeline:
         embedded = 0
         if extraction.status == Status.OK:
             chunks, vectors, embedded = self._embedding(sha256, extraction, force)
-            matches = self.matcher.match(chunks, vectors)
+            matches = self.matcher.match(chunks, vectors, parsed.filename)
         self.state.record_submission(
             **record, sha256=sha256, status=extraction.status, message=extraction.message,
             detail=extraction.detail, matches=[match.to_dict() for match in matches],

@@ -1,4 +1,4 @@
-"""One object that matches documents the way settings say: chunking, model, profiles, thresholds, top K."""
+"""One object that matches documents the way settings say: chunking, model, profiles, fusion, thresholds, top K."""
 from __future__ import annotations
 
 from functools import cached_property
@@ -10,7 +10,8 @@ from extractors.document import Document
 from matching.chunking import Chunk, ChunkingPolicy, chunk_document
 from matching.embedder import Embedder, load_embedder
 from matching.matcher import IndicatorIndex, Match, Thresholds, match_chunks, matching_fingerprint
-from matching.profiles import build_profiles
+from matching.profiles import ProfileSet, load_profiles
+from matching.structure import DocumentStructure, read_structure
 from settings import Settings
 
 
@@ -27,7 +28,8 @@ class Matcher:
             overlap_words=settings.chunk_overlap_words,
             max_chunks=settings.max_chunks_per_document,
         )
-        self.profiles = build_profiles(framework)
+        self.profiles: ProfileSet = load_profiles(settings.profiles_file, framework)
+        self.indicator_numbers = range(1, len(framework.indicators) + 1)
         self.fingerprint = matching_fingerprint(
             self.model_name, self.profiles, self.thresholds, self.chunking, self.top_k
         )
@@ -44,5 +46,10 @@ class Matcher:
         chunks = chunk_document(document, self.chunking)
         return chunks, self.embedder.encode([chunk.text for chunk in chunks])
 
-    def match(self, chunks: list[Chunk], vectors: np.ndarray) -> list[Match]:
-        return match_chunks(chunks, vectors, self.index, self.thresholds, self.top_k)
+    def structure(self, chunks: list[Chunk], filename: str) -> DocumentStructure:
+        """Read from the chunks, so a rematch from stored embeddings needs no stored text."""
+        opening = " ".join(chunk.text for chunk in chunks[:2])
+        return read_structure(opening, filename, self.profiles.policy_markers, self.indicator_numbers)
+
+    def match(self, chunks: list[Chunk], vectors: np.ndarray, filename: str = "") -> list[Match]:
+        return match_chunks(chunks, vectors, self.structure(chunks, filename), self.index, self.thresholds, self.top_k)

@@ -1,4 +1,10 @@
-"""Score a document against every indicator and decide: supports, review or none."""
+"""Score a document against every indicator and decide: supports, review or none.
+
+Three channels meet in one calibrated score per indicator: dense similarity (sentence-transformers),
+curated terms of the indicator's topic (lexical), and the document's form (a policy document for the
+Kebijakan Internal indicators, a file name that cites an indicator). A logistic fusion with named weights
+from the profile data file turns them into a probability-like score in [0, 1].
+"""
 from __future__ import annotations
 
 import hashlib
@@ -11,10 +17,14 @@ import numpy as np
 
 from matching.chunking import Chunk, ChunkingPolicy
 from matching.embedder import Embedder
-from matching.profiles import IndicatorProfile
+from matching.lexical import TermIndex
+from matching.profiles import IndicatorKind, ProfileError, ProfileSet
+from matching.structure import DocumentStructure
 
 PASSAGE_CHARS = 400  # enough of a chunk for a reviewer to recognise the evidence
 FINGERPRINT_CHARS = 16
+# The features of the fusion, in order; the profile file names a weight for each.
+FEATURES = ("bias", "terms", "title_terms", "dense_relative", "dense", "policy_fit", "practice_in_policy", "file_name")
 
 
 class Decision(StrEnum):
@@ -25,7 +35,7 @@ class Decision(StrEnum):
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Named cut-offs on the match score; configurable because every model scores on its own scale."""
+    """Named cut-offs on the fused score; configurable per deployment."""
 
     supports: float
     review: float
@@ -55,23 +65,32 @@ class Match:
 
 
 class IndicatorIndex:
-    """Profile vectors of all indicators, embedded once per process and model."""
+    """Everything about the indicators that a match needs, computed once per process and model."""
 
-    def __init__(self, profiles: Sequence[IndicatorProfile], embedder: Embedder) -> None:
-        self.profiles = list(profiles)
+    def __init__(self, profile_set: ProfileSet, embedder: Embedder) -> None:
+        self.profiles = list(profile_set.profiles)
+        self.indicators = np.array([profile.indicator for profile in self.profiles])
         texts = [text for profile in self.profiles for text in profile.texts]
         self.owner = np.array([profile.indicator for profile in self.profiles for _ in profile.texts])
-        self.indicators = [profile.indicator for profile in self.profiles]
         self.vectors = embedder.encode(texts)
+        self.terms = TermIndex(self.profiles)
+        self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles])
+        self.is_practice = np.array([profile.kind is IndicatorKind.PRACTICE for profile in self.profiles])
+        missing = [name for name in FEATURES if name not in profile_set.weights]
+        if missing:
+            raise ProfileError(f"the profile file's fusion weights lack {missing}")
+        self.weights = np.array([profile_set.weights[name] for name in FEATURES])
 
 
 def matching_fingerprint(
-    model: str, profiles: Sequence[IndicatorProfile], thresholds: Thresholds, policy: ChunkingPolicy, top_k: int
+    model: str, profile_set: ProfileSet, thresholds: Thresholds, policy: ChunkingPolicy, top_k: int
 ) -> str:
-    """Changes whenever a stored match could change: model, profiles, thresholds, chunking, top K."""
+    """Changes whenever a stored match could change: model, profiles, weights, thresholds, chunking, top K."""
     payload = {
         "model": model,
-        "profiles": [asdict(profile) for profile in profiles],
+        "profiles": [asdict(profile) for profile in profile_set.profiles],
+        "markers": profile_set.policy_markers,
+        "weights": profile_set.weights,
         "thresholds": asdict(thresholds),
         "chunking": policy.key,
         "top_k": top_k,
@@ -79,21 +98,58 @@ def matching_fingerprint(
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:FINGERPRINT_CHARS]
 
 
+def features(
+    chunks: Sequence[Chunk], chunk_vectors: np.ndarray, structure: DocumentStructure, index: IndicatorIndex
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indicators × FEATURES, and for each indicator the chunk that best shows it."""
+    similarity = chunk_vectors @ index.vectors.T  # chunks × profile texts
+    dense = np.array([similarity[:, index.owner == number].max() for number in index.indicators])
+    dense_chunk = np.array([similarity[:, index.owner == number].max(axis=1).argmax() for number in index.indicators])
+    spread = dense.std() or 1.0
+    hits = index.terms.hits(chunks, structure.title)
+    policy_doc = float(structure.is_policy)
+    table = np.column_stack(
+        [
+            np.ones(len(index.indicators)),
+            np.log1p(hits.body),
+            hits.title,
+            (dense - dense.mean()) / spread,
+            dense,
+            np.where(index.is_policy, 2 * policy_doc - 1, 0.0),
+            index.is_practice * policy_doc,
+            (index.indicators == structure.filename_indicator).astype(float),
+        ]
+    )
+    best_chunk = np.where(hits.best_chunk >= 0, hits.best_chunk, dense_chunk)
+    return table, best_chunk
+
+
+def fuse(table: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The logistic fusion: one score in [0, 1] per indicator."""
+    return 1.0 / (1.0 + np.exp(-(table @ weights)))
+
+
 def match_chunks(
-    chunks: Sequence[Chunk], chunk_vectors: np.ndarray, index: IndicatorIndex, thresholds: Thresholds, top_k: int
+    chunks: Sequence[Chunk],
+    chunk_vectors: np.ndarray,
+    structure: DocumentStructure,
+    index: IndicatorIndex,
+    thresholds: Thresholds,
+    top_k: int,
 ) -> list[Match]:
-    """The best top_k indicators, best first; each with the chunk that earned its score."""
+    """The best top_k indicators, best first; each with the page and passage that earned its score."""
     if not chunks:
         return []
-    similarity = chunk_vectors @ index.vectors.T  # chunks × profile texts
-    matches = []
-    for indicator in index.indicators:
-        columns = similarity[:, index.owner == indicator]
-        chunk_no, _ = np.unravel_index(int(np.argmax(columns)), columns.shape)
-        score = float(columns[chunk_no].max())
-        best = chunks[int(chunk_no)]
-        matches.append(
-            Match(indicator, round(score, 4), thresholds.decide(score), best.page, best.text[:PASSAGE_CHARS])
+    table, best_chunk = features(chunks, chunk_vectors, structure, index)
+    scores = fuse(table, index.weights)
+    order = sorted(range(len(scores)), key=lambda row: (-scores[row], index.indicators[row]))[:top_k]
+    return [
+        Match(
+            indicator=int(index.indicators[row]),
+            score=round(float(scores[row]), 4),
+            decision=thresholds.decide(float(scores[row])),
+            page=chunks[best_chunk[row]].page,
+            passage=chunks[best_chunk[row]].text[:PASSAGE_CHARS],
         )
-    matches.sort(key=lambda match: (-match.score, match.indicator))
-    return matches[:top_k]
+        for row in order
+    ]

@@ -1,21 +1,68 @@
-"""What each indicator is matched against: its own words from the framework data file."""
+"""What each indicator is matched against: the framework's own words plus the curated profile data file.
+
+The profile file (catalog/profiles-spbe-2024.json) gives each indicator a kind (policy, practice, service)
+and a topic whose terms name the applications, documents and activities that identify it. Operators edit it
+without code; a new framework brings its own.
+"""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
 
 from catalog import Framework
+
+
+class IndicatorKind(StrEnum):
+    POLICY = "policy"  # Kebijakan Internal: needs an enacted regulation or decree
+    PRACTICE = "practice"  # shown carried out: documents, reports, minutes
+    SERVICE = "service"  # an electronic service: manuals, screenshots, SOPs
 
 
 @dataclass(frozen=True)
 class IndicatorProfile:
     indicator: int
-    texts: tuple[str, ...]
+    kind: IndicatorKind
+    topic: str
+    texts: tuple[str, ...]  # embedded by the dense channel
+    terms: tuple[str, ...]  # curated phrases for the lexical channel
 
 
-def build_profiles(framework: Framework) -> list[IndicatorProfile]:
-    """Name, question, description and example evidence: the ways the regulation describes an indicator."""
+@dataclass(frozen=True)
+class ProfileSet:
+    profiles: tuple[IndicatorProfile, ...]
+    policy_markers: tuple[str, ...]
+    weights: dict[str, float]  # of the fusion, by feature name
+
+
+class ProfileError(ValueError):
+    """The profile data file does not fit the framework; the message names the file and the problem."""
+
+
+def load_profiles(path: Path, framework: Framework) -> ProfileSet:
+    """Join the framework's texts with the profile file, checking that every indicator has exactly one profile."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if data.get("framework") != framework.id:
+        raise ProfileError(f"{path}: profiles are for framework {data.get('framework')!r}, not {framework.id!r}")
+    topics = data["topics"]
+    entries = {entry["number"]: entry for entry in data["indicators"]}
+    numbers = {indicator.number for indicator in framework.indicators}
+    if set(entries) != numbers:
+        raise ProfileError(f"{path}: profiles missing for {sorted(numbers - set(entries))}, unknown {sorted(set(entries) - numbers)}")
     profiles = []
     for indicator in framework.indicators:
-        texts = (indicator.name, indicator.question, indicator.description, indicator.example_evidence)
-        profiles.append(IndicatorProfile(indicator.number, tuple(text for text in texts if text)))
-    return profiles
+        entry = entries[indicator.number]
+        if entry["topic"] not in topics:
+            raise ProfileError(f"{path}: indicator {indicator.number}: unknown topic {entry['topic']!r}")
+        texts = (indicator.name, indicator.description, indicator.example_evidence)
+        profiles.append(
+            IndicatorProfile(
+                indicator=indicator.number,
+                kind=IndicatorKind(entry["kind"]),
+                topic=entry["topic"],
+                texts=tuple(text for text in texts if text),
+                terms=tuple(term.lower() for term in topics[entry["topic"]]["terms"]),
+            )
+        )
+    return ProfileSet(tuple(profiles), tuple(data["policy_document_markers"]), dict(data["fusion"]))

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     # The evaluation framework and the city's work units, as data files.
     framework_file: Path = CATALOG_DIR / "spbe-2024.json"
     skpd_file: Path = CATALOG_DIR / "skpd-banjarmasin.json"
+    profiles_file: Path = Field(CATALOG_DIR / "profiles-spbe-2024.json", description="matching profiles of the framework")
     timezone: str = "Asia/Makassar"
 
     # Matching.

@@ -16,7 +16,7 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 STATUS_RUNS_SHOWN = 5
 # Capabilities with commands of their own: each module has register(commands) adding its subparsers.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("spbe_evidence.eval_commands",)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from matching.chunking import Chunk, ChunkingPolicy, chunk_document
 from matching.embedder import resolve_model
 from matching.engine import Matcher
 from matching.matcher import Decision, Thresholds, matching_fingerprint
-from matching.profiles import build_profiles
+from matching.profiles import IndicatorKind, ProfileError, load_profiles
 from settings import Settings
 
 
@@ -72,21 +73,36 @@ def test_review_threshold_cannot_exceed_supports():
 
 def test_fingerprint_changes_with_thresholds_model_and_profiles():
     framework = load_framework(Settings(_env_file=None).framework_file)
-    profiles = build_profiles(framework)
+    profiles = load_profiles(Settings(_env_file=None).profiles_file, framework)
     policy, thresholds = ChunkingPolicy(100, 20, 50), Thresholds(0.6, 0.4)
     base = matching_fingerprint("model-a", profiles, thresholds, policy, 5)
     assert base == matching_fingerprint("model-a", profiles, thresholds, policy, 5)
     assert base != matching_fingerprint("model-b", profiles, thresholds, policy, 5)
     assert base != matching_fingerprint("model-a", profiles, Thresholds(0.7, 0.4), policy, 5)
-    edited = [dataclasses.replace(profiles[0], texts=("teks baru",)), *profiles[1:]]
+    edited = dataclasses.replace(profiles, profiles=(dataclasses.replace(profiles.profiles[0], terms=("baru",)), *profiles.profiles[1:]))
     assert base != matching_fingerprint("model-a", edited, thresholds, policy, 5)
+    reweighted = dataclasses.replace(profiles, weights={**profiles.weights, "bias": -9.0})
+    assert base != matching_fingerprint("model-a", reweighted, thresholds, policy, 5)
 
 
-def test_every_indicator_has_a_profile_from_the_framework():
+def test_every_indicator_has_a_profile_with_kind_topic_and_terms():
     framework = load_framework(Settings(_env_file=None).framework_file)
-    profiles = build_profiles(framework)
+    profiles = load_profiles(Settings(_env_file=None).profiles_file, framework).profiles
     assert [p.indicator for p in profiles] == list(range(1, 48))
     assert profiles[0].texts[0] == framework.indicator(1).name
+    assert {p.kind for p in profiles if p.indicator <= 10} == {IndicatorKind.POLICY}
+    assert "srikandi" in profiles[36].terms and "lpse" in profiles[34].terms
+
+
+def test_a_profile_file_for_another_framework_is_refused(tmp_path):
+    framework = load_framework(Settings(_env_file=None).framework_file)
+    data = json.loads(Settings(_env_file=None).profiles_file.read_text())
+    (tmp_path / "other.json").write_text(json.dumps({**data, "framework": "ipd-2025"}))
+    with pytest.raises(ProfileError, match="ipd-2025"):
+        load_profiles(tmp_path / "other.json", framework)
+    (tmp_path / "short.json").write_text(json.dumps({**data, "indicators": data["indicators"][:-1]}))
+    with pytest.raises(ProfileError, match=r"missing for \[47\]"):
+        load_profiles(tmp_path / "short.json", framework)
 
 
 def test_the_default_model_resolves_to_its_offline_package(tmp_path):

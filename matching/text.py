@@ -1,0 +1,42 @@
+"""Indonesian text as the lexical channel sees it: lowercase word tokens, stemmed, stopwords out."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+TOKEN = re.compile(r"[a-z0-9]+(?:[-/][a-z0-9]+)*")
+# Words in nearly every indicator and SPBE document: they tell no indicator from another.
+STOPWORDS = frozenset(
+    """yang dan di ke dari dalam untuk dengan pada atau ini itu oleh sebagai adalah tidak akan telah serta
+    bagi tentang atas secara dapat juga agar para setiap lebih antara bahwa maka harus sudah belum
+    tingkat kematangan instansi pusat pemerintah daerah pemerintahan spbe sistem berbasis elektronik
+    kebijakan internal layanan penerapan pelaksanaan kota kabupaten provinsi nomor tahun pasal ayat""".split()
+)
+
+_stemmer = StemmerFactory().create_stemmer()
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Sastrawi stem of one lowercase word; tokens with digits or dashes stay as they are (SP4N-LAPOR, 27001)."""
+    if not word.isalpha():
+        return word
+    return _stemmer.stem(word) or word
+
+
+def words(text: str) -> list[str]:
+    """Lowercase tokens, keeping names like e-katalog, sp4n-lapor and iso/iec whole."""
+    return TOKEN.findall(text.lower())
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words, for bag-of-words scoring."""
+    return [stem(word) for word in words(text) if word not in STOPWORDS]
+
+
+def phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """A curated phrase found on word boundaries, whatever the spacing or line breaks between its words."""
+    parts = [re.escape(part) for part in phrase.lower().split()]
+    return re.compile(r"(?<![a-z0-9])" + r"\s+".join(parts) + r"(?![a-z0-9])")

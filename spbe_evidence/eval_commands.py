@@ -1,0 +1,65 @@
+"""`spbe-evidence eval DATASET`: how well the matcher finds the labelled indicators, next to its baselines."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from settings import get_settings
+from spbe_evidence.errors import UserError
+
+EXIT_OK = 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    evaluate = commands.add_parser("eval", help="measure matching on a labelled dataset (JSONL or folder + labels.json)")
+    evaluate.add_argument("dataset", type=Path, metavar="DATASET")
+    evaluate.add_argument("--format", choices=["json", "table"], default="table")
+    evaluate.add_argument("--misses", action="store_true", help="list the documents the full matcher got wrong")
+    evaluate.add_argument("--cache", type=Path, default=None,
+                          help="SQLite file keeping embeddings between runs (default: none)")
+    evaluate.add_argument("--fit", action="store_true",
+                          help="fit the fusion weights on this dataset and write them into the profile file")
+    evaluate.set_defaults(handler=cmd_eval)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from catalog import load_framework
+    from matching.engine import Matcher
+    from matching.evaluation import EmbeddingCache, evaluate, fit_weights, load_dataset
+    from storage.state import StateStore
+
+    settings = get_settings()
+    if not args.dataset.exists():
+        raise UserError(f"no such dataset: {args.dataset}")
+    framework = load_framework(settings.framework_file)
+    matcher = Matcher(settings, framework)
+    dataset = load_dataset(args.dataset, settings.max_upload_bytes, settings.max_pages)
+    state = StateStore(f"sqlite:///{args.cache.resolve()}") if args.cache else None
+    cache = EmbeddingCache(state, matcher.model_name, matcher.chunking.key)
+    if args.fit:
+        weights = fit_weights(dataset, matcher, framework, cache)
+        profile_data = json.loads(settings.profiles_file.read_text(encoding="utf-8"))
+        profile_data["fusion"] = weights
+        settings.profiles_file.write_text(json.dumps(profile_data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"fitted weights written to {settings.profiles_file}: {weights}", file=sys.stderr)
+        matcher = Matcher(settings, framework)
+    results = evaluate(dataset, matcher, framework, cache)
+    figures = {name: scores.figures() for name, scores in results.items()}
+    full = results["full"]
+    if args.format == "json":
+        print(json.dumps({"dataset": str(args.dataset), "documents": len(dataset), "positives": full.positives,
+                          "negatives": full.negatives, "variants": figures}, indent=2))
+    else:
+        print(f"{args.dataset}: {len(dataset)} documents ({full.positives} labelled, {full.negatives} negatives), "
+              f"model {matcher.model_name}, supports ≥ {matcher.thresholds.supports}")
+        names = list(next(iter(figures.values())))
+        print(f"{'variant':<14}" + "".join(f"{name:>20}" for name in names))
+        for variant, values in figures.items():
+            print(f"{variant:<14}" + "".join(f"{values[name]:>20.3f}" for name in names))
+    if args.misses:
+        print("\nMisses of the full matcher:")
+        for line in full.misses:
+            print(f"  {line}")
+    return EXIT_OK

@@ -1,0 +1,120 @@
+"""The matching channels: the form of a document, the curated terms, and the right indicator with its passage."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from catalog import load_framework
+from extractors.document import Block, BlockKind, Document, Page, Status, TextSource
+from matching.chunking import Chunk
+from matching.engine import Matcher
+from matching.lexical import TermIndex
+from matching.profiles import load_profiles
+from matching.structure import read_structure
+from settings import Settings
+from spbe_evidence.cli import EXIT_OK, main
+
+MARKERS = ("peraturan", "keputusan", "surat edaran")
+INDICATORS = range(1, 48)
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    settings = Settings(_env_file=None)
+    return Matcher(settings, load_framework(settings.framework_file), top_k=5)
+
+
+def document(*pages: str) -> Document:
+    return Document(Status.OK, kind="pdf", pages=[
+        Page(n, [Block(BlockKind.PARAGRAPH, text)], TextSource.TEXT_LAYER) for n, text in enumerate(pages, start=1)
+    ])  # fmt: skip
+
+
+def test_a_regulation_heading_is_a_policy_document():
+    heading = "PERATURAN WALI KOTA BANJARMASIN NOMOR 5 TAHUN 2024 TENTANG MANAJEMEN DATA"
+    assert read_structure(heading, "", MARKERS, INDICATORS).is_policy
+
+
+def test_a_report_citing_a_regulation_later_is_not_a_policy_document():
+    text = "LAPORAN KEGIATAN BIMBINGAN TEKNIS PENGELOLA APLIKASI TAHUN 2024 dilaksanakan berdasarkan Peraturan Wali Kota"
+    assert not read_structure(text, "", MARKERS, INDICATORS).is_policy
+
+
+def test_the_annex_of_a_decree_is_not_the_policy_itself():
+    text = "LAMPIRAN KEPUTUSAN WALI KOTA NOMOR 188.45/12/2024 TENTANG PETA PROSES BISNIS"
+    assert not read_structure(text, "", MARKERS, INDICATORS).is_policy
+
+
+@pytest.mark.parametrize(
+    ("filename", "indicator"),
+    [("35.screenshot LPSE.jpg", 35), ("1.a.Perwal-1-2020.pdf", 1), ("16.b.SOP_DC.pdf", 16),
+     ("[Indikator 42i] Screenshot SP4N.png", 42), ("2024 laporan.pdf", None), ("Perwal.pdf", None), ("99.x.pdf", None)],
+)
+def test_a_file_name_may_cite_its_indicator(filename, indicator):
+    assert read_structure("", filename, MARKERS, INDICATORS).filename_indicator == indicator
+
+
+def test_curated_terms_point_to_their_indicator():
+    settings = Settings(_env_file=None)
+    profiles = load_profiles(settings.profiles_file, load_framework(settings.framework_file)).profiles
+    hits = TermIndex(profiles).hits([Chunk(1, "Tampilan aplikasi SRIKANDI untuk naskah dinas elektronik")], "")
+    assert profiles[int(hits.body.argmax())].indicator == 37
+    assert hits.best_chunk[36] == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "indicator"),
+    [
+        ("PANDUAN PENGGUNAAN LPSE. Penyedia mendaftar di SPSE untuk mengikuti tender pengadaan barang dan jasa "
+         "secara elektronik dan e-katalog.", 35),
+        ("PERATURAN WALI KOTA NOMOR 3 TAHUN 2024 TENTANG PENYELENGGARAAN SATU DATA. Walidata dan produsen data "
+         "menyusun metadata dan data prioritas.", 3),
+        ("Tampilan halaman SP4N-LAPOR! untuk pengaduan masyarakat dan tindak lanjut pengaduan.", 42),
+    ],
+)
+def test_the_right_indicator_comes_first(matcher, text, indicator):
+    assert matcher.match(*matcher.embed(document(text)))[0].indicator == indicator
+
+
+def test_the_passage_is_where_the_evidence_is(matcher):
+    doc = document("Daftar isi dan kata pengantar.", "Aplikasi SIMPEG untuk layanan kepegawaian: kenaikan pangkat dan cuti.")
+    best = matcher.match(*matcher.embed(doc))[0]
+    assert (best.indicator, best.page) == (36, 2) and "SIMPEG" in best.passage
+
+
+def test_an_unrelated_document_supports_nothing(matcher):
+    doc = document("Undangan lomba jukung hias dan pasar terapung pada Festival Budaya Sungai. Pakaian: batik sasirangan.")
+    assert all(match.decision == "none" for match in matcher.match(*matcher.embed(doc)))
+
+
+def test_eval_reports_figures_for_the_matcher_and_its_baselines(tmp_path, capsys):
+    items = [
+        {"id": "a", "text": "Panduan LPSE: tender pengadaan barang dan jasa secara elektronik di SPSE dan e-katalog.", "indicators": [35]},
+        {"id": "b", "text": "Aplikasi SIMPEG untuk layanan kepegawaian, kenaikan pangkat, cuti dan data ASN.", "indicators": [36]},
+        {"id": "c", "text": "Undangan Festival Budaya Sungai: lomba jukung hias dan pasar terapung.", "indicators": []},
+    ]
+    dataset = tmp_path / "items.jsonl"
+    dataset.write_text("\n".join(json.dumps(item) for item in items))
+    assert main(["eval", "--format", "json", str(dataset)]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert (report["documents"], report["positives"], report["negatives"]) == (3, 2, 1)
+    assert set(report["variants"]) == {"full", "dense-only", "lexical-only"}
+    assert report["variants"]["full"]["top1"] == 1.0
+    assert report["variants"]["full"]["negatives_rejected"] == 1.0
+    assert set(report["variants"]["full"]) == {
+        "top1", "top3", "supports_precision", "supports_recall", "supports_f1", "negatives_rejected"}
+
+
+def test_eval_reads_a_folder_of_files_with_labels(tmp_path, capsys):
+    from spbe_evidence.samples import load_samples, write_sample
+
+    labels = {}
+    for sample in load_samples():
+        if sample.format != "bytes":
+            write_sample(sample, tmp_path)
+            labels[sample.filename] = {"indicators": list(sample.expected_indicators)}
+    (tmp_path / "labels.json").write_text(json.dumps(labels))
+    assert main(["eval", "--format", "json", str(tmp_path)]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["documents"] == len(labels) and report["negatives"] == 1
