@@ -27,7 +27,7 @@ TOP_K_WIDE = 3
 VARIANTS: dict[str, tuple[str, ...]] = {
     "full": FEATURES,
     "dense-only": ("bias", "dense_relative", "dense"),
-    "lexical-only": ("bias", "terms", "title_terms"),
+    "lexical-only": ("bias", "terms", "title_terms", "bm25_relative"),
 }
 
 

@@ -1,6 +1,7 @@
 """The lexical channel: curated terms of each indicator's topic found in the document, weighted by rarity."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -8,7 +9,7 @@ import numpy as np
 
 from matching.chunking import Chunk
 from matching.profiles import IndicatorProfile
-from matching.text import phrase_pattern
+from matching.text import phrase_pattern, terms
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,36 @@ class TermIndex:
         best = np.where(chunk_weight.max(axis=0, initial=0) > 0, chunk_weight.argmax(axis=0) if len(chunks) else -1, -1)
         return TermHits(body=body, title=weighted @ title_present, best_chunk=best)
 
+
+
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+class ProfileBM25:
+    """BM25 of each indicator's own words (name, description, evidence, terms) against the document's words.
+
+    The document is the query: its stemmed words, each counted once with a log weight for repetition, so a
+    long document is not favoured merely for its length.
+    """
+
+    def __init__(self, profiles: Sequence[IndicatorProfile]) -> None:
+        bags = [Counter(terms(" ".join((*profile.texts, *profile.terms)))) for profile in profiles]
+        self.vocabulary = {word: column for column, word in enumerate(sorted({w for bag in bags for w in bag}))}
+        frequency = np.zeros((len(bags), len(self.vocabulary)))
+        for row, bag in enumerate(bags):
+            for word, count in bag.items():
+                frequency[row, self.vocabulary[word]] = count
+        lengths = frequency.sum(axis=1, keepdims=True)
+        document_frequency = (frequency > 0).sum(axis=0)
+        idf = np.log1p((len(bags) - document_frequency + 0.5) / (document_frequency + 0.5))
+        saturation = frequency * (BM25_K1 + 1) / (frequency + BM25_K1 * (1 - BM25_B + BM25_B * lengths / lengths.mean()))
+        self.weights = saturation * idf  # indicators × vocabulary
+
+    def scores(self, text: str) -> np.ndarray:
+        query = np.zeros(len(self.vocabulary))
+        for word, count in Counter(terms(text)).items():
+            column = self.vocabulary.get(word)
+            if column is not None:
+                query[column] = np.log1p(count)
+        return self.weights @ query

@@ -17,14 +17,16 @@ import numpy as np
 
 from matching.chunking import Chunk, ChunkingPolicy
 from matching.embedder import Embedder
-from matching.lexical import TermIndex
+from matching.lexical import ProfileBM25, TermIndex
 from matching.profiles import IndicatorKind, ProfileError, ProfileSet
 from matching.structure import DocumentStructure
 
 PASSAGE_CHARS = 400  # enough of a chunk for a reviewer to recognise the evidence
 FINGERPRINT_CHARS = 16
 # The features of the fusion, in order; the profile file names a weight for each.
-FEATURES = ("bias", "terms", "title_terms", "dense_relative", "dense", "policy_fit", "practice_in_policy", "file_name")
+FEATURES = (
+    "bias", "terms", "title_terms", "bm25_relative", "dense_relative", "dense", "policy_fit", "practice_in_policy", "file_name",
+)
 
 
 class Decision(StrEnum):
@@ -74,6 +76,7 @@ class IndicatorIndex:
         self.owner = np.array([profile.indicator for profile in self.profiles for _ in profile.texts])
         self.vectors = embedder.encode(texts)
         self.terms = TermIndex(self.profiles)
+        self.bm25 = ProfileBM25(self.profiles)
         self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles])
         self.is_practice = np.array([profile.kind is IndicatorKind.PRACTICE for profile in self.profiles])
         missing = [name for name in FEATURES if name not in profile_set.weights]
@@ -105,15 +108,16 @@ def features(
     similarity = chunk_vectors @ index.vectors.T  # chunks × profile texts
     dense = np.array([similarity[:, index.owner == number].max() for number in index.indicators])
     dense_chunk = np.array([similarity[:, index.owner == number].max(axis=1).argmax() for number in index.indicators])
-    spread = dense.std() or 1.0
     hits = index.terms.hits(chunks, structure.title)
+    bm25 = index.bm25.scores(" ".join(chunk.text for chunk in chunks))
     policy_doc = float(structure.is_policy)
     table = np.column_stack(
         [
             np.ones(len(index.indicators)),
             np.log1p(hits.body),
             hits.title,
-            (dense - dense.mean()) / spread,
+            standardise(bm25),
+            standardise(dense),
             dense,
             np.where(index.is_policy, 2 * policy_doc - 1, 0.0),
             index.is_practice * policy_doc,
@@ -122,6 +126,11 @@ def features(
     )
     best_chunk = np.where(hits.best_chunk >= 0, hits.best_chunk, dense_chunk)
     return table, best_chunk
+
+
+def standardise(values: np.ndarray) -> np.ndarray:
+    """How far each indicator stands out from the others for this document (a z-score)."""
+    return (values - values.mean()) / (values.std() or 1.0)
 
 
 def fuse(table: np.ndarray, weights: np.ndarray) -> np.ndarray:
