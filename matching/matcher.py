@@ -25,8 +25,10 @@ PASSAGE_CHARS = 400  # enough of a chunk for a reviewer to recognise the evidenc
 FINGERPRINT_CHARS = 16
 # The features of the fusion, in order; the profile file names a weight for each.
 FEATURES = (
-    "bias", "terms", "title_terms", "bm25_relative", "dense_relative", "dense", "policy_fit", "practice_in_policy", "file_name",
+    "bias", "terms", "terms_share", "title_terms", "bm25_relative", "dense_relative", "dense",
+    "policy_fit", "practice_in_policy", "file_name", "length",
 )
+LENGTH_UNIT_WORDS = 100  # the length feature is log(1 + words / unit): long texts mention more in passing
 
 
 class Decision(StrEnum):
@@ -115,6 +117,7 @@ def features(
         [
             np.ones(len(index.indicators)),
             np.log1p(hits.body),
+            hits.body / (hits.body.max() or 1.0),
             hits.title,
             standardise(bm25),
             standardise(dense),
@@ -122,6 +125,7 @@ def features(
             np.where(index.is_policy, 2 * policy_doc - 1, 0.0),
             index.is_practice * policy_doc,
             (index.indicators == structure.filename_indicator).astype(float),
+            np.full(len(index.indicators), np.log1p(sum(len(c.text.split()) for c in chunks) / LENGTH_UNIT_WORDS)),
         ]
     )
     best_chunk = np.where(hits.best_chunk >= 0, hits.best_chunk, dense_chunk)

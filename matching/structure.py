@@ -8,7 +8,8 @@ from matching.text import phrase_pattern, words
 
 TITLE_WORDS = 60  # a regulation's heading and its "tentang ..." clause fit in this
 POLICY_MARKER_WITHIN = 12  # words from the start where "PERATURAN/KEPUTUSAN ..." must stand
-POLICY_CONFIRMATION = ("nomor", "tentang")  # a heading that is a regulation names its number or its subject
+# Words of a regulation's heading and preamble: its number, its subject, its considerations, its enactment.
+POLICY_CONFIRMATION = ("nomor", "tentang", "menimbang", "mengingat", "memutuskan", "menetapkan", "ditetapkan")
 ATTACHMENT_OPENING = "lampiran"  # an annex of a decree is the practice document, not the policy
 # "35.screenshot LPSE.jpg", "1.a.Perwal.pdf", "16.b.SOP_DC.pdf", "[Indikator 42i] Screenshot ..."
 FILENAME_INDICATOR = re.compile(r"^\s*\[?\s*(?:indikator\s*)?(\d{1,2})(?=[a-z]?[\]\s._-])", re.IGNORECASE)
