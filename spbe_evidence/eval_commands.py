@@ -13,8 +13,8 @@ EXIT_OK = 0
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    evaluate = commands.add_parser("eval", help="measure matching on a labelled dataset (JSONL or folder + labels.json)")
-    evaluate.add_argument("dataset", type=Path, metavar="DATASET")
+    evaluate = commands.add_parser("eval", help="measure matching on labelled datasets (JSONL or folder + labels.json)")
+    evaluate.add_argument("datasets", type=Path, nargs="+", metavar="DATASET", help="measured together as one")
     evaluate.add_argument("--format", choices=["json", "table"], default="table")
     evaluate.add_argument("--misses", action="store_true", help="list the documents the full matcher got wrong")
     evaluate.add_argument("--cache", type=Path, default=None,
@@ -31,11 +31,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from storage.state import StateStore
 
     settings = get_settings()
-    if not args.dataset.exists():
-        raise UserError(f"no such dataset: {args.dataset}")
+    missing = [str(path) for path in args.datasets if not path.exists()]
+    if missing:
+        raise UserError(f"no such dataset: {', '.join(missing)}")
     framework = load_framework(settings.framework_file)
     matcher = Matcher(settings, framework)
-    dataset = load_dataset(args.dataset, settings.max_upload_bytes, settings.max_pages)
+    dataset = [
+        item for path in args.datasets for item in load_dataset(path, settings.max_upload_bytes, settings.max_pages)
+    ]
+    name = " + ".join(str(path) for path in args.datasets)
     state = StateStore(f"sqlite:///{args.cache.resolve()}") if args.cache else None
     cache = EmbeddingCache(state, matcher.model_name, matcher.chunking.key)
     if args.fit:
@@ -49,10 +53,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     figures = {name: scores.figures() for name, scores in results.items()}
     full = results["full"]
     if args.format == "json":
-        print(json.dumps({"dataset": str(args.dataset), "documents": len(dataset), "positives": full.positives,
+        print(json.dumps({"dataset": name, "documents": len(dataset), "positives": full.positives,
                           "negatives": full.negatives, "variants": figures}, indent=2))
     else:
-        print(f"{args.dataset}: {len(dataset)} documents ({full.positives} labelled, {full.negatives} negatives), "
+        print(f"{name}: {len(dataset)} documents ({full.positives} labelled, {full.negatives} negatives), "
               f"model {matcher.model_name}, supports ≥ {matcher.thresholds.supports}")
         names = list(next(iter(figures.values())))
         print(f"{'variant':<14}" + "".join(f"{name:>20}" for name in names))
