@@ -4,26 +4,38 @@ extract() sniffs the real type from the bytes (never the name), hands them to th
 reader in READERS and never raises for a bad upload: every failure comes back as a Document
 whose status says what went wrong, with a message the clerk can act on (Bahasa Indonesia)
 and a detail for the operator's log (English). A new format is one module and one entry.
+
+What one upload may cost is an ExtractionLimits (bytes, pages, unzipped size, pixels, OCR
+pages, seconds); services pass ExtractionLimits.from_settings(settings). With a time limit
+(the default) the reader runs in a child process that is killed when time is up: see
+extractors.isolation.
 """
 from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
-from extractors import docx, pdf
+from extractors import docx, image, legacy, ocr, pdf, pptx, xlsx
 from extractors.document import Block, BlockKind, Document, Page, Status, TextSource
 from extractors.failures import ExtractionFailure, corrupt
-from extractors.sniff import DOCX, JPEG, LEGACY_OFFICE, PDF, PNG, PPTX, TIFF, XLSX, ZIP, sniff
-from settings import MEBIBYTE, Settings
+from extractors.isolation import run_with_time_limit
+from extractors.limits import DEFAULT_LIMITS, ExtractionLimits
+from extractors.sniff import (
+    DOCX, JPEG, LEGACY_OFFICE, OPENDOCUMENT, PDF, PNG, PPTX, RTF, TIFF, XLSX, ZIP, sniff,
+)  # fmt: skip
+from settings import MEBIBYTE
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PAGES",
     "Block",
     "BlockKind",
     "Document",
+    "ExtractionLimits",
     "Page",
     "Status",
     "TextSource",
@@ -34,38 +46,31 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # Same defaults as Settings, for callers without one (scripts, the REPL); services pass settings values.
-DEFAULT_MAX_BYTES: int = Settings.model_fields["max_upload_bytes"].default
-DEFAULT_MAX_PAGES: int = Settings.model_fields["max_pages"].default
+DEFAULT_MAX_BYTES: int = DEFAULT_LIMITS.max_bytes
+DEFAULT_MAX_PAGES: int = DEFAULT_LIMITS.max_pages
 
 # Enough of an unrecognised file's start for an operator to tell what it was.
 LEADING_BYTES_LOGGED = 16
 
 EMPTY_UPLOAD_MESSAGE = "Berkas yang diunggah kosong (0 byte). Periksa berkasnya di komputer Anda, lalu unggah ulang."
-OTHER_OFFICE_MESSAGE = (
-    "Berkas Excel atau PowerPoint belum dapat dibaca. Simpan sebagai PDF (menu File > Simpan Sebagai > PDF) "
-    "atau pindahkan isinya ke dokumen Word (DOCX), lalu unggah lagi."
-)
-LEGACY_OFFICE_MESSAGE = (
-    "Berkas ini berformat Microsoft Office lama (.doc, .xls atau .ppt). "
-    "Buka berkasnya, simpan sebagai PDF atau DOCX, lalu unggah lagi."
-)
-IMAGE_MESSAGE = (
-    "Berkas gambar (foto atau hasil pindai) belum dapat dibaca. "
-    "Unggah dokumennya sebagai PDF yang berisi teks atau sebagai DOCX."
-)
 ARCHIVE_MESSAGE = "Arsip ZIP tidak dapat dibaca langsung. Ekstrak isinya, lalu unggah setiap dokumen sebagai PDF atau DOCX."
 UNKNOWN_MESSAGE = "Jenis berkas ini tidak dikenali. Unggah dokumen dalam format PDF atau DOCX."
+OCR_SKIPPED_MESSAGE = (
+    "{count} halaman hasil pindai belum terbaca (halaman {pages}), sehingga isinya belum ikut dinilai. "
+    "Jika halaman itu penting, pisahkan ke berkas tersendiri atau unggah sebagai PDF yang berisi teks."
+)
+
 
 class Reader(Protocol):
     """One format's reader: pages with text, or ExtractionFailure saying why there are none."""
 
-    def __call__(self, data: bytes, *, max_pages: int) -> list[Page]: ...
+    def __call__(self, data: bytes, limits: ExtractionLimits) -> list[Page]: ...
 
 
 def _refuse(message: str) -> Reader:
-    """Reader for a kind recognised but not read (yet): tells the clerk what to upload instead."""
+    """Reader for a kind recognised but not read: tells the clerk what to upload instead."""
 
-    def read(data: bytes, *, max_pages: int) -> list[Page]:
+    def read(data: bytes, limits: ExtractionLimits) -> list[Page]:
         raise ExtractionFailure(
             Status.UNSUPPORTED, message, f"no reader for this format; leading bytes {data[:LEADING_BYTES_LOGGED]!r}"
         )
@@ -77,13 +82,15 @@ def _refuse(message: str) -> Reader:
 READERS: dict[str | None, Reader] = {
     PDF: pdf.read,
     DOCX: docx.read,
-    XLSX: _refuse(OTHER_OFFICE_MESSAGE),
-    PPTX: _refuse(OTHER_OFFICE_MESSAGE),
-    LEGACY_OFFICE: _refuse(LEGACY_OFFICE_MESSAGE),
+    XLSX: xlsx.read,
+    PPTX: pptx.read,
+    PNG: image.read,
+    JPEG: image.read,
+    TIFF: image.read,
+    LEGACY_OFFICE: legacy.read,
+    RTF: legacy.read,
+    OPENDOCUMENT: legacy.read,
     ZIP: _refuse(ARCHIVE_MESSAGE),
-    PNG: _refuse(IMAGE_MESSAGE),  # OCR comes later
-    JPEG: _refuse(IMAGE_MESSAGE),
-    TIFF: _refuse(IMAGE_MESSAGE),
     None: _refuse(UNKNOWN_MESSAGE),
 }
 
@@ -104,51 +111,86 @@ def _check_size(size: int, max_bytes: int) -> None:
         )
 
 
-def _failed(failure: ExtractionFailure, kind: str | None = None) -> Document:
-    return Document(failure.status, failure.message, failure.detail, kind)
+def _page_ranges(numbers: list[int]) -> str:
+    """Page numbers as a reader writes them: "3–5, 9"."""
+    ranges: list[list[int]] = []
+    for number in numbers:
+        if ranges and number == ranges[-1][-1] + 1:
+            ranges[-1].append(number)
+        else:
+            ranges.append([number])
+    return ", ".join(f"{run[0]}–{run[-1]}" if len(run) > 1 else str(run[0]) for run in ranges)
+
+
+def _read(data: bytes, filename: str, kind: str | None, limits: ExtractionLimits) -> Document:
+    """The reader's pages as an OK document (noting scanned pages left unread), or the failure; never raises."""
+    try:
+        pages = READERS[kind](data, limits)
+    except ExtractionFailure as failure:
+        return failure.document(kind)
+    except Exception as error:  # a parser choking on hostile input must not take the caller down
+        logger.exception("unexpected error extracting %r (sniffed as %s)", filename, kind)
+        return corrupt(error).document(kind)
+    if not (skipped := [page.number for page in pages if page.source is TextSource.OCR_SKIPPED]):
+        return Document(Status.OK, kind=kind, pages=pages)
+    message = OCR_SKIPPED_MESSAGE.format(count=len(skipped), pages=_page_ranges(skipped))
+    return Document(Status.OK, message, ocr.skipped_detail(skipped, limits), kind, pages)
+
+
+def _limits(limits: ExtractionLimits | None, max_bytes: int | None, max_pages: int | None) -> ExtractionLimits:
+    """`limits` (or the defaults) with the older max_bytes/max_pages keywords applied over it."""
+    given = {"max_bytes": max_bytes, "max_pages": max_pages}
+    return replace(limits or DEFAULT_LIMITS, **{name: value for name, value in given.items() if value is not None})
 
 
 def extract(
     data: bytes,
     filename: str = "",
     *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_pages: int = DEFAULT_MAX_PAGES,
+    max_bytes: int | None = None,
+    max_pages: int | None = None,
+    limits: ExtractionLimits | None = None,
 ) -> Document:
     """The upload's text as pages of blocks, or a non-OK Document saying why there is none.
 
-    `filename` only labels log lines: the type always comes from the bytes.
+    `filename` only labels log lines: the type always comes from the bytes. Pass
+    `limits=ExtractionLimits.from_settings(settings)`; max_bytes/max_pages, when given,
+    override those two limits (the older way of calling).
     """
+    limits = _limits(limits, max_bytes, max_pages)
     kind = None
     try:
-        _check_size(len(data), max_bytes)
+        _check_size(len(data), limits.max_bytes)
         if not data:
             raise ExtractionFailure(Status.EMPTY, EMPTY_UPLOAD_MESSAGE, "upload is 0 bytes")
         kind = sniff(data)
-        pages = READERS[kind](data, max_pages=max_pages)
     except ExtractionFailure as failure:
-        return _failed(failure, kind)
-    except Exception as error:  # a parser choking on hostile input must not take the caller down
-        logger.exception("unexpected error extracting %r (sniffed as %s)", filename, kind)
-        return _failed(corrupt(error), kind)
-    return Document(Status.OK, kind=kind, pages=pages)
+        return failure.document(kind)
+    except Exception as error:  # a zip directory crafted to break zipfile
+        logger.exception("unexpected error sniffing %r", filename)
+        return corrupt(error).document(kind)
+    if limits.time_limit_seconds:
+        return run_with_time_limit(_read, data, filename, kind, limits, seconds=limits.time_limit_seconds, kind=kind)
+    return _read(data, filename, kind, limits)
 
 
 def extract_path(
     path: str | os.PathLike[str],
     *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_pages: int = DEFAULT_MAX_PAGES,
+    max_bytes: int | None = None,
+    max_pages: int | None = None,
+    limits: ExtractionLimits | None = None,
 ) -> Document:
     """extract() on a file; one over max_bytes is refused by its size, never read into memory.
 
     A missing or unreadable file raises OSError: that is the caller's mistake, not the upload's.
     """
+    limits = _limits(limits, max_bytes, max_pages)
     path = Path(path)
     try:
-        _check_size(path.stat().st_size, max_bytes)
+        _check_size(path.stat().st_size, limits.max_bytes)
     except ExtractionFailure as failure:
-        return _failed(failure)
+        return failure.document()
     with path.open("rb") as file:
-        data = file.read(max_bytes + 1)  # a file still growing is cut just past the limit, then refused
-    return extract(data, path.name, max_bytes=max_bytes, max_pages=max_pages)
+        data = file.read(limits.max_bytes + 1)  # a file still growing is cut just past the limit, then refused
+    return extract(data, path.name, limits=limits)

@@ -24,8 +24,10 @@ class BlockKind(StrEnum):
 class TextSource(StrEnum):
     """How a page's text was obtained, so a reviewer knows how far to trust it."""
 
-    TEXT_LAYER = "text_layer"
-    DOCUMENT = "document"  # structured formats (DOCX): text read from the file's XML
+    TEXT_LAYER = "text_layer"  # a PDF's own text
+    DOCUMENT = "document"  # structured formats (DOCX, XLSX, PPTX): text read from the file's XML
+    OCR = "ocr"  # Tesseract read a scan or an image; see Page.ocr_confidence
+    OCR_SKIPPED = "ocr_skipped"  # needed OCR but was not read (page cap, time budget, no Tesseract)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Page:
     number: int  # 1-based, as a reader would cite it
     blocks: list[Block]
     source: TextSource
+    ocr_confidence: float | None = None  # Tesseract's mean word confidence, 0-100, for OCR pages
 
     @property
     def text(self) -> str:
@@ -49,7 +52,8 @@ class Page:
 class Document:
     """Result of extraction: pages of blocks when status is OK, otherwise a reason.
 
-    `message` is for the SKPD clerk (Bahasa Indonesia), `detail` for the operator's log.
+    `message` is for the SKPD clerk (Bahasa Indonesia), `detail` for the operator's log. An OK
+    document may carry them too, as a note: some scanned pages were not read, say.
     """
 
     status: Status
@@ -76,6 +80,7 @@ class Document:
                 number=page["number"],
                 blocks=[Block(BlockKind(b["kind"]), b["text"]) for b in page["blocks"]],
                 source=TextSource(page["source"]),
+                ocr_confidence=page.get("ocr_confidence"),  # absent from dicts stored before OCR
             )
             for page in data.get("pages", [])
         ]

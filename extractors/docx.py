@@ -1,25 +1,32 @@
-"""Word (DOCX) text in reading order: paragraphs and tables, pages counted at explicit page breaks.
+"""Word (DOCX) text in reading order: headers, body paragraphs and tables, footers; pages at explicit page breaks.
 
 A DOCX has no fixed pages (Word lays them out when it renders), so the only page numbers
 a reader can cite reliably are those the author forced with a page break (Ctrl+Enter).
+
+The WordprocessingML is walked directly rather than through python-docx's paragraphs and
+runs, which skip text an SKPD template is full of: content controls (w:sdt, the grey
+fill-in fields of official forms), tracked insertions (w:ins), fields, text boxes. Deleted
+text (w:del) and field codes (w:instrText) are left out; a text box is read once, not
+again from its VML fallback (mc:Fallback).
 """
 from __future__ import annotations
 
 import io
 import zipfile
 import zlib
+from collections.abc import Iterator
 
 import docx
+from docx.document import Document as WordDocument
 from docx.opc.exceptions import PackageNotFoundError
-from docx.oxml.table import CT_Tc
-from docx.oxml.text.run import CT_Br
-from docx.table import Table, _Cell
-from docx.text.hyperlink import Hyperlink
-from docx.text.paragraph import Paragraph
+from docx.oxml.ns import qn
+from docx.section import Section
 from lxml import etree
 
+from extractors import packages
 from extractors.document import Block, BlockKind, Page, TextSource
 from extractors.failures import corrupt, too_many_pages, with_text
+from extractors.limits import ExtractionLimits
 
 FORMAT_LABEL = "Word (DOCX)"
 NO_TEXT_MESSAGE = (
@@ -39,14 +46,77 @@ UNREADABLE_PACKAGE = (
     etree.XMLSyntaxError,
 )
 
-# Run children that carry text (the set python-docx reads for run.text); page breaks are w:br.
-RUN_TEXT_ELEMENTS = "w:br | w:cr | w:noBreakHyphen | w:ptab | w:t | w:tab"
-PAGE_BREAK = "page"
-PAGE_BREAKS_WITHIN = ".//w:br[@w:type='page']"
+MARKUP_COMPATIBILITY = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+MATH = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
+
+P, TBL, TR, TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
+BR, BREAK_TYPE, PAGE_BREAK = qn("w:br"), qn("w:type"), "page"
+SECTION_END = f"{qn('w:pPr')}/{qn('w:sectPr')}"
+VERTICAL_MERGE = f"{qn('w:tcPr')}/{qn('w:vMerge')}"
+MERGE_VALUE, MERGE_RESTART = qn("w:val"), "restart"
+BLOCKS, ROWS, CELLS = frozenset({P, TBL}), frozenset({TR}), frozenset({TC})
+
+# Run content that is text, and what it reads as.
+TEXT = frozenset({qn("w:t"), f"{MATH}t"})
+CHARACTERS = {qn("w:tab"): "\t", qn("w:ptab"): "\t", qn("w:cr"): "\n", qn("w:noBreakHyphen"): "-"}
+# Never text a reader sees: deletions, moved-away text, field codes, properties, duplicate fallbacks.
+HIDDEN = frozenset(
+    {qn("w:del"), qn("w:moveFrom"), qn("w:instrText"), qn("w:pPr"), qn("w:rPr"), qn("w:sdtPr"),
+     f"{MARKUP_COMPATIBILITY}Fallback"}
+)  # fmt: skip
+# Elements that only wrap blocks, rows or cells (content controls, custom XML): their content counts.
+WRAPPERS = frozenset({qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")})
+
+# Header and footer kinds by the python-docx Section attribute that holds them.
+FIRST_PAGE, EVEN_PAGE = "first_page", "even_page"
+HEADERS = {FIRST_PAGE: "first_page_header", "default": "header", EVEN_PAGE: "even_page_header"}
+FOOTERS = {FIRST_PAGE: "first_page_footer", "default": "footer", EVEN_PAGE: "even_page_footer"}
 
 
-class _PageCollector:
-    """Blocks gathered onto the current page; an explicit page break opens the next one."""
+def _within(element: etree._Element, tags: frozenset[str]) -> Iterator[etree._Element]:
+    """Children with one of `tags`, looking through wrappers (a row inside a content control, say)."""
+    for child in element:
+        if child.tag in tags:
+            yield child
+        elif child.tag in WRAPPERS:
+            yield from _within(child, tags)
+
+
+def _inline(element: etree._Element, segments: list[list[str]]) -> None:
+    """Append the element's visible text to the last segment; a page break opens a new one."""
+    for child in element:
+        tag = child.tag
+        if tag in TEXT:
+            segments[-1].append(child.text or "")
+        elif tag in CHARACTERS:
+            segments[-1].append(CHARACTERS[tag])
+        elif tag == BR:
+            if child.get(BREAK_TYPE) == PAGE_BREAK:
+                segments.append([])
+            else:
+                segments[-1].append("\n")
+        elif tag == P:  # a paragraph of a text box anchored here
+            segments[-1].append("\n")
+            _inline(child, segments)
+        elif tag not in HIDDEN and isinstance(tag, str):  # comments and processing instructions have no str tag
+            _inline(child, segments)
+
+
+def _segments(paragraph: etree._Element) -> list[str]:
+    """The paragraph's text cut at explicit page breaks: one segment more than there are breaks."""
+    segments: list[list[str]] = [[]]
+    _inline(paragraph, segments)
+    return ["".join(parts) for parts in segments]
+
+
+def _continues_merge(cell: etree._Element) -> bool:
+    """A cell under the one a vertical merge started in (its text is written there)."""
+    merge = cell.find(VERTICAL_MERGE)
+    return merge is not None and merge.get(MERGE_VALUE) != MERGE_RESTART
+
+
+class _Story:
+    """Blocks gathered in reading order onto the current page; an explicit page break opens the next one."""
 
     def __init__(self) -> None:
         self._pages: list[list[Block]] = [[]]
@@ -58,82 +128,105 @@ class _PageCollector:
     def turn(self, count: int = 1) -> None:
         self._pages.extend([] for _ in range(count))
 
+    def blocks(self) -> list[Block]:
+        return [block for page in self._pages for block in page]
+
     def pages(self) -> list[Page]:
         return [Page(number, blocks, TextSource.DOCUMENT) for number, blocks in enumerate(self._pages, start=1)]
 
+    def read(self, container: etree._Element) -> None:
+        """Paragraphs and tables of a body, header, footer, cell or content control, in order."""
+        for element in _within(container, BLOCKS):
+            if element.tag == P:
+                self.paragraph(element)
+            else:
+                self.table(element)
 
-def _segments(paragraph: Paragraph) -> list[str]:
-    """The paragraph's text cut at explicit page breaks: one segment more than there are breaks."""
-    segments: list[list[str]] = [[]]
-    for item in paragraph.iter_inner_content():
-        for run in item.runs if isinstance(item, Hyperlink) else [item]:
-            for element in run._r.xpath(RUN_TEXT_ELEMENTS):
-                if isinstance(element, CT_Br) and element.type == PAGE_BREAK:
-                    segments.append([])
-                else:
-                    segments[-1].append(str(element))
-    return ["".join(parts) for parts in segments]
+    def paragraph(self, paragraph: etree._Element) -> None:
+        first, *after_breaks = _segments(paragraph)
+        self.add(BlockKind.PARAGRAPH, first)
+        for segment in after_breaks:
+            self.turn()
+            self.add(BlockKind.PARAGRAPH, segment)
+
+    def table(self, table: etree._Element) -> None:
+        """One TABLE block (cells joined by " | ", rows by newline), then one per nested table.
+
+        A merged cell is one w:tc however many grid columns it spans, so it is written once; a
+        vertical merge leaves an empty cell in the rows below the one it starts in.
+        """
+        rows: list[str] = []
+        nested: list[etree._Element] = []
+        for row in _within(table, ROWS):
+            cells = ["" if _continues_merge(cell) else _cell_text(cell, nested) for cell in _within(row, CELLS)]
+            if any(cells):
+                rows.append(CELL_SEPARATOR.join(cells))
+        self.add(BlockKind.TABLE, ROW_SEPARATOR.join(rows))
+        for inner in nested:
+            self.table(inner)
+        self.turn(sum(1 for br in table.iter(BR) if br.get(BREAK_TYPE) == PAGE_BREAK))
 
 
-def _cell_text(cell: _Cell, nested: list[Table]) -> str:
+def _cell_text(cell: etree._Element, nested: list[etree._Element]) -> str:
     """The cell's paragraphs on one line (a row is one line); its tables go to `nested`."""
     texts: list[str] = []
-    for item in cell.iter_inner_content():
-        if isinstance(item, Table):
-            nested.append(item)
+    for element in _within(cell, BLOCKS):
+        if element.tag == TBL:
+            nested.append(element)
         else:
-            texts.extend(_segments(item))
+            texts.extend(_segments(element))
     return " ".join(" ".join(texts).split())
 
 
-def _table_blocks(table: Table) -> list[Block]:
-    """One TABLE block (cells joined by " | ", rows by newline), then one per nested table.
-
-    python-docx gives a merged cell once per grid column it spans and, for a vertical
-    merge, again in every row below; each is written once, where it starts.
-    """
-    rows: list[str] = []
-    nested: list[Table] = []
-    written: set[CT_Tc] = set()  # held here, so lxml hands back these same objects
-    for row in table.rows:
-        cells: list[str] = []
-        previous: CT_Tc | None = None
-        for cell in row.cells:
-            if cell._tc is previous:
-                continue  # the same cell again, for the next grid column it spans
-            previous = cell._tc
-            if previous in written:
-                cells.append("")  # a vertical merge, written in the row where it starts
-                continue
-            written.add(previous)
-            cells.append(_cell_text(cell, nested))
-        if any(cells):
-            rows.append(CELL_SEPARATOR.join(cells))
-    blocks = [Block(BlockKind.TABLE, ROW_SEPARATOR.join(rows))]
-    for inner in nested:
-        blocks.extend(_table_blocks(inner))
+def _margin_blocks(document: WordDocument, section: Section, kinds: dict[str, str]) -> list[Block]:
+    """The section's own headers (or footers) Word shows, each distinct text once; inherited ones were read before."""
+    shown = {
+        FIRST_PAGE: section.different_first_page_header_footer,
+        EVEN_PAGE: document.settings.odd_and_even_pages_header_footer,
+    }
+    blocks: list[Block] = []
+    for kind, attribute in kinds.items():
+        margin = getattr(section, attribute)
+        if shown.get(kind, True) and not margin.is_linked_to_previous:
+            story = _Story()
+            story.read(margin._element)
+            blocks.extend(block for block in story.blocks() if block not in blocks)
     return blocks
 
 
-def read(data: bytes, *, max_pages: int) -> list[Page]:
-    """Body paragraphs and tables in document order, on pages numbered from 1."""
+def _read_body(document: WordDocument) -> list[Page]:
+    """Each section's headers, its body, then its footers; a section ends at a paragraph holding w:sectPr."""
+    sections = list(document.sections)
+    story = _Story()
+
+    def margins(index: int, kinds: dict[str, str]) -> None:
+        if index < len(sections):
+            for block in _margin_blocks(document, sections[index], kinds):
+                story.add(block.kind, block.text)
+
+    section = 0
+    margins(section, HEADERS)
+    for element in _within(document.element.body, BLOCKS):
+        if element.tag == TBL:
+            story.table(element)
+            continue
+        story.paragraph(element)
+        if element.find(SECTION_END) is not None and section + 1 < len(sections):
+            margins(section, FOOTERS)
+            section += 1
+            margins(section, HEADERS)
+    margins(section, FOOTERS)
+    return story.pages()
+
+
+def read(data: bytes, limits: ExtractionLimits) -> list[Page]:
+    """Headers, body paragraphs and tables, footers, in document order, on pages numbered from 1."""
+    packages.check(data, limits, FORMAT_LABEL)
     try:
         document = docx.Document(io.BytesIO(data))
+        pages = _read_body(document)
     except UNREADABLE_PACKAGE as error:
         raise corrupt(error, FORMAT_LABEL) from error
-    collector = _PageCollector()
-    for item in document.iter_inner_content():
-        if isinstance(item, Table):
-            for block in _table_blocks(item):
-                collector.add(block.kind, block.text)
-            collector.turn(len(item._tbl.xpath(PAGE_BREAKS_WITHIN)))
-        else:
-            first, *after_breaks = _segments(item)
-            collector.add(BlockKind.PARAGRAPH, first)
-            for segment in after_breaks:
-                collector.turn()
-                collector.add(BlockKind.PARAGRAPH, segment)
-    pages = collector.pages()
-    if len(pages) > max_pages:
-        raise too_many_pages(len(pages), max_pages)
+    if len(pages) > limits.max_pages:
+        raise too_many_pages(len(pages), limits.max_pages)
     return with_text(pages, NO_TEXT_MESSAGE)

@@ -5,7 +5,7 @@ Document, so every failure reaches the caller in the same shape.
 """
 from __future__ import annotations
 
-from extractors.document import Page, Status
+from extractors.document import Document, Page, Status
 
 
 class ExtractionFailure(Exception):
@@ -16,6 +16,10 @@ class ExtractionFailure(Exception):
         self.status = status
         self.message = message
         self.detail = detail
+
+    def document(self, kind: str | None = None) -> Document:
+        """The failure as the result callers get: no pages, the reason in words for both audiences."""
+        return Document(self.status, self.message, self.detail, kind)
 
 
 def describe(error: BaseException) -> str:

@@ -13,7 +13,9 @@ DOCX = "docx"
 XLSX = "xlsx"
 PPTX = "pptx"
 ZIP = "zip"
-LEGACY_OFFICE = "ole"  # .doc/.xls/.ppt of Office 97-2003: an OLE compound file
+LEGACY_OFFICE = "ole"  # .doc/.xls/.ppt of Office 97-2003, or a password-locked OOXML: an OLE compound file
+RTF = "rtf"
+OPENDOCUMENT = "odf"  # .odt/.ods/.odp of LibreOffice
 PNG = "png"
 JPEG = "jpeg"
 TIFF = "tiff"
@@ -27,6 +29,11 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
 TIFF_MAGICS = (b"II*\x00", b"MM\x00*")  # little- and big-endian
+RTF_MAGIC = b"{\\rtf"
+
+# An OpenDocument zip names its type in a first member "mimetype", stored uncompressed.
+OPENDOCUMENT_MIMETYPE = b"mimetypeapplication/vnd.oasis.opendocument."
+OPENDOCUMENT_MIMETYPE_OFFSET = 30  # after the zip local file header
 
 # The main part that makes a zip an Office Open XML file of each kind.
 OFFICE_MAIN_PARTS = (
@@ -34,10 +41,15 @@ OFFICE_MAIN_PARTS = (
     ("xl/workbook.xml", XLSX),
     ("ppt/presentation.xml", PPTX),
 )
+# Without its main part (lost, or cut off), an OOXML package still shows its kind by its folder:
+# a DOCX that lost word/document.xml is a broken DOCX (corrupt), not an archive to unpack.
+OOXML_CONTENT_TYPES = "[Content_Types].xml"
+OFFICE_FOLDERS = (("word/", DOCX), ("xl/", XLSX), ("ppt/", PPTX))
 
 
-def _part_lookup(data: bytes) -> Callable[[str], bool]:
-    """Whether the zip in `data` holds a named part.
+def _part_names(data: bytes) -> tuple[Callable[[str], bool], bool]:
+    """Whether the zip in `data` holds a part whose name starts with a prefix (a full name or a folder),
+    and whether its directory could be read.
 
     A cut-off upload has no readable zip directory, but the local headers before the cut
     still name the parts; looking there sends a damaged DOCX to the DOCX reader, which
@@ -45,9 +57,10 @@ def _part_lookup(data: bytes) -> Callable[[str], bool]:
     """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return set(archive.namelist()).__contains__
+            names = archive.namelist()
     except zipfile.BadZipFile:
-        return lambda part: part.encode() in data
+        return (lambda prefix: prefix.encode() in data), False
+    return (lambda prefix: any(name.startswith(prefix) for name in names)), True
 
 
 def _detect_pdf(data: bytes) -> str | None:
@@ -55,11 +68,17 @@ def _detect_pdf(data: bytes) -> str | None:
 
 
 def _detect_zip(data: bytes) -> str | None:
-    """DOCX, XLSX, PPTX or a plain ZIP archive, by the main part the archive holds."""
+    """DOCX, XLSX, PPTX, OpenDocument or a plain ZIP archive, by the parts the archive holds."""
     if not data.startswith(ZIP_MAGIC):
         return None
-    holds = _part_lookup(data)
-    return next((kind for part, kind in OFFICE_MAIN_PARTS if holds(part)), ZIP)
+    if data[OPENDOCUMENT_MIMETYPE_OFFSET:].startswith(OPENDOCUMENT_MIMETYPE):
+        return OPENDOCUMENT
+    holds, intact = _part_names(data)
+    if kind := next((kind for part, kind in OFFICE_MAIN_PARTS if holds(part)), None):
+        return kind
+    if holds(OOXML_CONTENT_TYPES) or not intact:
+        return next((kind for folder, kind in OFFICE_FOLDERS if holds(folder)), ZIP)
+    return ZIP
 
 
 def _detect_magic(kind: str, *magics: bytes) -> Callable[[bytes], str | None]:
@@ -73,6 +92,7 @@ DETECTORS: tuple[Callable[[bytes], str | None], ...] = (
     _detect_magic(PNG, PNG_MAGIC),
     _detect_magic(JPEG, JPEG_MAGIC),
     _detect_magic(TIFF, *TIFF_MAGICS),
+    _detect_magic(RTF, RTF_MAGIC),
     _detect_pdf,
 )
 

@@ -1,10 +1,16 @@
-"""What extract() promises for each kind of upload; every fixture is built here, in memory."""
+"""What extract() promises for each kind of upload; every fixture is built here, in memory.
+
+The builders here (make_pdf, make_docx, make_zip, texts) serve the other test_extractors_* files too.
+"""
 from __future__ import annotations
 
 import io
 import json
+import os
+import time
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import docx
@@ -13,12 +19,18 @@ from docx.document import Document as WordDocument
 from docx.enum.text import WD_BREAK
 from fpdf import FPDF
 
-from extractors import Block, BlockKind, Document, Page, Status, TextSource, extract, extract_path
+from extractors import (
+    DEFAULT_LIMITS, Block, BlockKind, Document, ExtractionLimits, Page, Status, TextSource, extract, extract_path,
+)  # fmt: skip
+from extractors.isolation import run_with_time_limit
 from extractors.pdf import paragraphs
 from extractors.sniff import DOCX, PDF, sniff
+from settings import Settings
 
 LIMITS = {"max_bytes": 10 * 1024 * 1024, "max_pages": 50}
-OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
+# Read in the test process: for tests that change PATH (the worker keeps the environment it started with).
+IN_PROCESS = replace(DEFAULT_LIMITS, time_limit_seconds=0)
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def make_pdf(*pages: str | None, password: str | None = None) -> bytes:
@@ -40,6 +52,11 @@ def make_docx(build: Callable[[WordDocument], None]) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def ole_file(*streams: str) -> bytes:
+    """An OLE compound file header with directory entries naming `streams` (UTF-16, as Office writes them)."""
+    return OLE_MAGIC + bytes(504) + b"".join(name.encode("utf-16-le").ljust(128, b"\0") for name in streams)
 
 
 def make_zip(**members: str) -> bytes:
@@ -82,13 +99,50 @@ def test_pdf_page_text_splits_at_blank_lines_and_keeps_single_line_breaks():
     ]
 
 
-def test_pdf_without_text_layer_is_empty_and_says_it_looks_scanned():
+def test_pdf_without_text_or_images_is_empty_and_mentions_scans():
     pdf = FPDF()
     pdf.add_page()
-    pdf.rect(20, 20, 100, 60)  # a drawing, as a scanner's image would be: no text
+    pdf.rect(20, 20, 100, 60)  # a drawing: no text, and no image to OCR
     document = extract(bytes(pdf.output()), **LIMITS)
     assert document.status is Status.EMPTY
     assert "pindai" in document.message
+
+
+def test_pdf_ruled_table_becomes_rows_when_pdf_tables_is_on():
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.multi_cell(0, 8, "Daftar aplikasi")
+    with pdf.table() as table:
+        for values in [("Nama", "Pengelola"), ("SIMPEG", "BKPSDM"), ("SIPD", "Bappeda"), ("JDIH", "Bagian Hukum")]:
+            row = table.row()
+            for value in values:
+                row.cell(value)
+    pdf.multi_cell(0, 8, "Catatan penutup")
+    data = bytes(pdf.output())
+
+    with_tables = extract(data, limits=replace(DEFAULT_LIMITS, pdf_tables=True))
+    assert with_tables.pages[0].blocks == [
+        Block(BlockKind.PARAGRAPH, "Daftar aplikasi"),
+        Block(BlockKind.TABLE, "Nama | Pengelola\nSIMPEG | BKPSDM\nSIPD | Bappeda\nJDIH | Bagian Hukum"),
+        Block(BlockKind.PARAGRAPH, "Catatan penutup"),
+    ]
+    assert {block.kind for block in extract(data, **LIMITS).pages[0].blocks} == {BlockKind.PARAGRAPH}  # off by default
+
+
+def test_pdf_table_ruled_past_the_page_edge_is_still_read():
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    for row in range(3):  # a grid whose lines run 10 mm off both sides of the page
+        pdf.line(-10, 20 + row * 10, pdf.w + 10, 20 + row * 10)
+    for x in (-10, 60, pdf.w + 10):
+        pdf.line(x, 20, x, 40)
+    for row, (left, right) in enumerate([("Aplikasi", "SIMPEG"), ("Unit", "BKPSDM")]):
+        pdf.text(15, 27 + row * 10, left)
+        pdf.text(70, 27 + row * 10, right)
+    document = extract(bytes(pdf.output()), limits=replace(DEFAULT_LIMITS, pdf_tables=True))
+    assert document.pages[0].blocks == [Block(BlockKind.TABLE, "Aplikasi | SIMPEG\nUnit | BKPSDM")]
 
 
 def test_truncated_pdf_is_corrupt():
@@ -257,51 +311,62 @@ def test_zip_archive_holding_a_pdf_is_an_archive_not_a_pdf():
     assert extract(buffer.getvalue(), "bukti.pdf", **LIMITS).status is Status.UNSUPPORTED
 
 
-def test_legacy_word_file_is_unsupported_and_asks_for_pdf_or_docx():
-    document = extract(OLE_HEADER, "lama.doc", **LIMITS)
+def test_legacy_word_file_without_libreoffice_is_unsupported_and_asks_for_pdf_or_docx(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no soffice
+    document = extract(ole_file("WordDocument"), "lama.doc", limits=IN_PROCESS)
     assert document.status is Status.UNSUPPORTED
     assert "PDF atau DOCX" in document.message
+    assert "LibreOffice" in document.detail
 
 
-def test_spreadsheet_is_unsupported_for_now():
-    data = make_zip(**{"[Content_Types].xml": "<Types/>", "xl__workbook.xml": "<workbook/>"})
-    assert (extract(data, **LIMITS).status, sniff(data)) == (Status.UNSUPPORTED, "xlsx")
-
-
-@pytest.mark.parametrize(
-    "image",
-    [b"\x89PNG\r\n\x1a\n" + bytes(32), b"\xff\xd8\xff\xe0" + bytes(32), b"II*\x00" + bytes(32)],
-    ids=["png", "jpeg", "tiff"],
-)
-def test_images_are_unsupported_until_ocr(image: bytes):
-    assert extract(image, **LIMITS).status is Status.UNSUPPORTED
+def test_office_package_without_its_main_part_is_still_its_kind():
+    data = make_zip(**{"[Content_Types].xml": "<Types/>", "xl__styles.xml": "<styleSheet/>"})
+    assert (sniff(data), extract(data, **LIMITS).status) == ("xlsx", Status.CORRUPT)
 
 
 def test_zero_bytes_are_empty():
     assert extract(b"", "kosong.pdf", **LIMITS).status is Status.EMPTY
 
 
-# --- every failure speaks to the clerk and the operator ---------------------------------------
-
-BAD_UPLOADS = {
-    "empty": b"",
-    "plain text": b"bukan dokumen",
-    "truncated pdf": make_pdf("Laporan")[:200],
-    "encrypted pdf": make_pdf("Rahasia", password="sandi"),
-    "scanned pdf": make_pdf(None),
-    "legacy doc": OLE_HEADER,
-    "zip archive": make_zip(**{"foto.txt": "x"}),
-    "broken docx": make_zip(**{"word__document.xml": "<w:document"}),
-}
+# --- limits and the worker process ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("data", BAD_UPLOADS.values(), ids=BAD_UPLOADS.keys())
-def test_every_failure_tells_the_clerk_what_to_do_and_the_operator_why(data: bytes):
-    document = extract(data, **LIMITS)
-    assert document.status is not Status.OK
-    assert "unggah" in document.message.lower()  # Bahasa Indonesia, ending in what to upload
-    assert document.detail
-    assert document.pages == []
+def test_limits_come_from_settings():
+    settings = Settings(_env_file=None, max_upload_bytes=1024, max_ocr_pages=3, extraction_time_limit_seconds=5)
+    limits = ExtractionLimits.from_settings(settings)
+    assert (limits.max_bytes, limits.max_ocr_pages, limits.time_limit_seconds) == (1024, 3, 5)
+    assert ExtractionLimits.defaults() == ExtractionLimits.from_settings(Settings(_env_file=None))
+
+
+def test_older_max_keywords_override_the_limits():
+    data = make_pdf("Laporan")
+    assert extract(data, max_bytes=len(data) - 1, limits=DEFAULT_LIMITS).status is Status.TOO_LARGE
+
+
+def test_extraction_that_outlives_the_time_limit_is_stopped_as_too_large():
+    started = time.monotonic()
+    document = run_with_time_limit(time.sleep, 60, seconds=0.5)
+    assert time.monotonic() - started < 10
+    assert document.status is Status.TOO_LARGE
+    assert "batas waktu" in document.message
+    assert "time_limit_seconds=0.5" in document.detail
+
+
+def test_crashed_worker_gives_a_corrupt_document_not_an_exception():
+    document = run_with_time_limit(os._exit, 70, seconds=30, kind=PDF)  # as a segfault would, minus the core file
+    assert (document.status, document.kind) == (Status.CORRUPT, PDF)
+    assert "exit code 70" in document.detail
+
+
+def test_next_upload_after_a_stopped_one_is_read_normally():
+    run_with_time_limit(time.sleep, 60, seconds=0.1)
+    assert extract(make_pdf("Berikutnya"), **LIMITS).text == "Berikutnya"
+
+
+def test_extract_applies_the_time_limit_to_the_reader():
+    long_report = make_pdf(*[f"Halaman {number}" for number in range(300)])  # ~50 ms of reading
+    document = extract(long_report, limits=replace(DEFAULT_LIMITS, time_limit_seconds=0.002))
+    assert (document.status, document.kind) == (Status.TOO_LARGE, PDF)
 
 
 # --- result shape ----------------------------------------------------------------------------
@@ -316,3 +381,14 @@ def test_document_survives_a_round_trip_through_json():
 
     document = extract(make_docx(build), **LIMITS)
     assert Document.from_dict(json.loads(json.dumps(document.to_dict()))) == document
+
+
+def test_ocr_page_survives_a_round_trip_through_json():
+    page = Page(1, [Block(BlockKind.PARAGRAPH, "Pindaian")], TextSource.OCR, ocr_confidence=91.5)
+    document = Document(Status.OK, kind="png", pages=[page])
+    assert Document.from_dict(json.loads(json.dumps(document.to_dict()))) == document
+
+
+def test_document_stored_before_ocr_still_loads():
+    stored = {"status": "ok", "kind": "pdf", "pages": [{"number": 1, "blocks": [], "source": "text_layer"}]}
+    assert Document.from_dict(stored).pages[0].ocr_confidence is None
