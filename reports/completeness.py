@@ -29,6 +29,8 @@ class Evidence:
     key: str
     skpd: str
     filename: str
+    sha256: str | None  # the content, whose extracted text tells the document's date
+    indicator: int  # the indicator it matched; another one of the same group counts the same
     score: float
     decision: Decision
     page: int | None
@@ -79,6 +81,7 @@ class CityCompleteness:
     year: int
     coverage: list[IndicatorCoverage]
     skpd: list[SkpdCompleteness]
+    partial: bool = False  # only some indicators were assessed: not a report to publish as the latest
 
     def count(self, state: EvidenceState) -> int:
         return sum(1 for coverage in self.coverage if coverage.state is state)
@@ -91,28 +94,45 @@ def assess(
     year: int,
     indicators: Collection[int] | None = None,
 ) -> CityCompleteness:
-    """Collect every supports/review match of the year per indicator, then view it per SKPD."""
+    """Collect every supports/review match of the year per indicator, then view it per SKPD.
+
+    A match counts for every indicator of its group (the sector-service slots share evidence), and each
+    document appears once per indicator, with its best match.
+    """
     selected = [ind for ind in framework.indicators if indicators is None or ind.number in indicators]
     coverage = {ind.number: IndicatorCoverage(ind) for ind in selected}
     for submission in submissions:
+        best: dict[int, Evidence] = {}
         for match in submission.matches:
-            if match.decision != Decision.NONE and match.indicator in coverage:
-                coverage[match.indicator].evidence.append(
-                    Evidence(
-                        key=submission.key,
-                        skpd=submission.skpd,
-                        filename=submission.filename,
-                        score=match.score,
-                        decision=Decision(match.decision),
-                        page=match.page,
-                        passage=match.passage,
-                    )
-                )
-    for item in coverage.values():
-        item.evidence.sort(key=lambda e: (e.decision is not Decision.SUPPORTS, -e.score))
+            if match.decision == Decision.NONE:
+                continue
+            evidence = Evidence(
+                key=submission.key,
+                skpd=submission.skpd,
+                filename=submission.filename,
+                sha256=submission.sha256,
+                indicator=match.indicator,
+                score=match.score,
+                decision=Decision(match.decision),
+                page=match.page,
+                passage=match.passage,
+            )
+            for number in framework.group_of(match.indicator) & coverage.keys():
+                if number not in best or _rank(evidence, number) < _rank(best[number], number):
+                    best[number] = evidence
+        for number, evidence in best.items():
+            coverage[number].evidence.append(evidence)
+    for number, item in coverage.items():
+        item.evidence.sort(key=lambda evidence: (*_rank(evidence, number), evidence.key))
 
     per_skpd = [_skpd_view(skpd, coverage, submissions) for skpd in registry.skpd]
-    return CityCompleteness(year=year, coverage=list(coverage.values()), skpd=per_skpd)
+    partial = len(selected) < len(framework.indicators)
+    return CityCompleteness(year=year, coverage=list(coverage.values()), skpd=per_skpd, partial=partial)
+
+
+def _rank(evidence: Evidence, indicator: int) -> tuple[bool, bool, float]:
+    """Supports before review, a direct match before one through the group, then the higher score."""
+    return evidence.decision is not Decision.SUPPORTS, evidence.indicator != indicator, -evidence.score
 
 
 def _skpd_view(skpd: Skpd, coverage: dict[int, IndicatorCoverage], submissions: Sequence[Submission]) -> SkpdCompleteness:

@@ -1,12 +1,20 @@
-"""Render completeness for its readers: an HTML page in Bahasa Indonesia per SKPD, a text table for operators."""
+"""Render for readers: the SKPD report and the city dashboard as HTML in Bahasa Indonesia, a text table for operators.
+
+The HTML is also the e-mail body, so it keeps to what common mail clients show: tables, a <style> block,
+no scripts; the dashboard's heatmap is inline (base64), so the page is one self-contained file.
+"""
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from reports.completeness import CityCompleteness, EvidenceState, SkpdCompleteness
+from reports.completeness import CityCompleteness, EvidenceState
+from reports.evidence_age import EvidenceAge
+from reports.summary import CitySummary
+from reports.views import SkpdReport
 
 STATE_CSS = {EvidenceState.MISSING: "belum", EvidenceState.REVIEW: "tinjau", EvidenceState.PRESENT: "ada"}
 TIMESTAMP_FORMAT = "%d-%m-%Y %H:%M"
@@ -21,21 +29,19 @@ def local_timestamp(timezone: str) -> str:
     return f"{now} {TIMEZONE_LABELS.get(timezone, timezone)}"
 
 
-def render_skpd_html(
-    report: SkpdCompleteness, city: CityCompleteness, city_name: str, skpd_names: dict[str, str], timezone: str
-) -> str:
+def render_skpd_html(report: SkpdReport, generated_at: str) -> str:
     return _environment.get_template("skpd.html").render(
-        report=report,
-        year=city.year,
-        city=city_name,
-        skpd_names=skpd_names,
-        css=STATE_CSS,
-        generated_at=local_timestamp(timezone),
-        counts={
-            "missing": report.count(EvidenceState.MISSING),
-            "review": report.count(EvidenceState.REVIEW),
-            "present": report.count(EvidenceState.PRESENT),
-        },
+        report=report, states=EvidenceState, ages=EvidenceAge, css=STATE_CSS, generated_at=generated_at
+    )
+
+
+def render_city_html(summary: CitySummary, heatmap_png: bytes, generated_at: str) -> str:
+    """The dashboard: one self-contained page (the heatmap inline), also the body of the e-mail to Diskominfotik."""
+    return _environment.get_template("city.html").render(
+        summary=summary,
+        states=EvidenceState,
+        heatmap=base64.b64encode(heatmap_png).decode("ascii"),
+        generated_at=generated_at,
     )
 
 

@@ -5,8 +5,9 @@ import pytest
 
 from catalog import load_framework, load_skpd_registry
 from reports.completeness import EvidenceState, assess
-from reports.html import coverage_table, render_skpd_html
+from reports.html import coverage_table, local_timestamp, render_skpd_html
 from settings import Settings
+from reports.views import skpd_report
 from storage.state import MatchRow, Submission
 
 YEAR = 2026
@@ -81,7 +82,8 @@ def test_the_report_is_in_bahasa_indonesia_with_passage_and_accepted_evidence(ca
     uploads = [submission("inspektorat", "audit.pdf", (29, 0.9, "supports")),
                submission("inspektorat", "rusak.pdf", status="corrupt", message="Berkas PDF ini rusak")]
     city = assess(framework, registry, uploads, YEAR)
-    html = render_skpd_html(skpd_view(city, "inspektorat"), city, registry.city, {}, "Asia/Makassar")
+    report = skpd_report(skpd_view(city, "inspektorat"), YEAR, framework, registry, dates={})
+    html = render_skpd_html(report, local_timestamp("Asia/Makassar"))
     assert "Kelengkapan Data Dukung Evaluasi SPBE 2026" in html
     assert "audit.pdf" in html and "bukti 29" in html and "halaman 1" in html
     assert "Berkas yang tidak dapat dibaca" in html and "Berkas PDF ini rusak" in html

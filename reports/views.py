@@ -1,0 +1,225 @@
+"""What an SKPD's report says, as plain data: every format renders it, and its hash says whether it changed.
+
+The view holds everything a reader sees except the time it was generated, so two runs over the same
+evidence give the same content hash, and delivery sends a report again only when its content changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+
+from catalog import Framework, Indicator, SkpdRegistry
+from matching.matcher import Decision
+from reports.completeness import Evidence, EvidenceState, IndicatorCoverage, SkpdCompleteness, Upload
+from reports.evidence_age import DocumentDate, EvidenceAge, evidence_age
+
+DECISION_LABELS = {Decision.SUPPORTS: "mendukung", Decision.REVIEW: "perlu ditinjau"}
+UPLOAD_STATUS_LABELS = {
+    "ok": "terbaca",
+    "empty": "kosong",
+    "corrupt": "rusak",
+    "encrypted": "terkunci kata sandi",
+    "unsupported": "format tidak didukung",
+    "too_large": "terlalu besar",
+}
+UNMATCHED_LABEL = "tidak cocok dengan indikator"
+UNKNOWN_DATE_LABEL = "tanggal tidak diketahui"
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """One document backing an indicator, as the reader needs it to find the evidence."""
+
+    filename: str
+    uploaded_by: str | None  # the other SKPD's name; None when the reader uploaded it
+    decision: str
+    page: int | None
+    passage: str
+    via_indicator: int | None  # matched to this other indicator of the same group
+    document_year: int | None
+    date_phrase: str
+
+    @property
+    def date_label(self) -> str:
+        """The year and the words it was read from, so a reader can check it: '2025 (NOMOR 21 TAHUN 2025)'."""
+        return f"{self.document_year} ({self.date_phrase})" if self.document_year else UNKNOWN_DATE_LABEL
+
+
+@dataclass(frozen=True)
+class LevelGuide:
+    """One maturity level: what it requires and what proves it (from the framework)."""
+
+    level: int
+    name: str
+    criteria: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    number: int
+    code: str
+    name: str
+    domain: str
+    aspect: str
+    state: EvidenceState
+    covered_by_others: bool  # evidence exists city-wide, but none uploaded by this SKPD
+    evidence: tuple[EvidenceRow, ...]
+    accepted_evidence: str  # what the regulation accepts; empty once there is evidence
+    levels: tuple[LevelGuide, ...]  # empty once there is evidence
+    age: EvidenceAge | None
+
+    @property
+    def needs_action(self) -> bool:
+        return self.state is not EvidenceState.PRESENT
+
+
+@dataclass(frozen=True)
+class UploadRow:
+    filename: str
+    status: str
+    status_label: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SkpdReport:
+    """One SKPD's completeness report: its indicators (missing first), its unreadable and unmatched uploads."""
+
+    year: int
+    city: str
+    code: str
+    name: str
+    uploads: int
+    max_age_years: int
+    indicators: tuple[IndicatorRow, ...]
+    unreadable: tuple[UploadRow, ...]
+    unmatched: tuple[UploadRow, ...]
+
+    def count(self, state: EvidenceState) -> int:
+        return sum(1 for row in self.indicators if row.state is state)
+
+    @property
+    def to_do(self) -> tuple[IndicatorRow, ...]:
+        return tuple(row for row in self.indicators if row.needs_action)
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self)
+
+    @property
+    def subject(self) -> str:
+        return (
+            f"[SPBE {self.year}] Kelengkapan data dukung {self.name}: "
+            f"{self.count(EvidenceState.MISSING)} belum ada bukti, {self.count(EvidenceState.REVIEW)} perlu ditinjau"
+        )
+
+    @property
+    def summary_text(self) -> str:
+        """The plain-text part of the e-mail, for mail clients that show no HTML."""
+        lines = [
+            f"Kelengkapan Data Dukung Evaluasi SPBE {self.year} — {self.name} ({self.city})",
+            "",
+            f"Belum ada bukti: {self.count(EvidenceState.MISSING)}",
+            f"Perlu ditinjau: {self.count(EvidenceState.REVIEW)}",
+            f"Ada bukti: {self.count(EvidenceState.PRESENT)}",
+        ]
+        if self.to_do:
+            lines += ["", "Indikator yang perlu dilengkapi:"]
+            lines += [f"- {row.number}. {row.name} ({row.state})" for row in self.to_do]
+        if self.unreadable:
+            lines += ["", "Berkas yang tidak dapat dibaca:"]
+            lines += [f"- {upload.filename}: {upload.message}" for upload in self.unreadable]
+        lines += ["", "Rincian ada di laporan terlampir (PDF dan XLSX)."]
+        return "\n".join(lines)
+
+
+def content_hash(view: object) -> str:
+    """SHA-256 of a view's content in canonical JSON: equal content, equal hash, on any machine."""
+    payload = json.dumps(asdict(view), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def skpd_report(
+    completeness: SkpdCompleteness,
+    year: int,
+    framework: Framework,
+    registry: SkpdRegistry,
+    dates: Mapping[str, DocumentDate | None],
+) -> SkpdReport:
+    """The report of one SKPD, in the words and order its clerk reads it."""
+    names = {unit.code: unit.name for unit in registry.skpd}
+    return SkpdReport(
+        year=year,
+        city=registry.city,
+        code=completeness.skpd.code,
+        name=completeness.skpd.name,
+        uploads=completeness.uploads,
+        max_age_years=framework.evidence_max_age_years,
+        indicators=tuple(
+            indicator_row(item, completeness.skpd.code, year, framework, names, dates)
+            for item in completeness.indicators
+        ),
+        unreadable=tuple(upload_row(upload, UPLOAD_STATUS_LABELS.get(upload.status, upload.status))
+                         for upload in completeness.unreadable),
+        unmatched=tuple(upload_row(upload, UNMATCHED_LABEL) for upload in completeness.unmatched),
+    )
+
+
+def indicator_row(
+    coverage: IndicatorCoverage,
+    reader: str | None,
+    year: int,
+    framework: Framework,
+    names: Mapping[str, str],
+    dates: Mapping[str, DocumentDate | None],
+) -> IndicatorRow:
+    """One indicator with its evidence; `reader` is the SKPD reading it (None for the city view)."""
+    indicator = coverage.indicator
+    evidence = tuple(evidence_row(item, indicator.number, reader, names, dates) for item in coverage.evidence)
+    needs_action = coverage.state is not EvidenceState.PRESENT
+    return IndicatorRow(
+        number=indicator.number,
+        code=indicator.code,
+        name=indicator.name,
+        domain=framework.domain(indicator.domain).name,
+        aspect=_aspect_name(framework, indicator),
+        state=coverage.state,
+        covered_by_others=reader is not None and coverage.from_other_skpd(reader),
+        evidence=evidence,
+        accepted_evidence=indicator.example_evidence if needs_action else "",
+        levels=tuple(LevelGuide(lv.level, lv.name, lv.criteria, lv.evidence) for lv in indicator.levels)
+        if needs_action
+        else (),
+        age=evidence_age((row.document_year for row in evidence), year, framework.evidence_max_age_years),
+    )
+
+
+def evidence_row(
+    item: Evidence,
+    indicator: int,
+    reader: str | None,
+    names: Mapping[str, str],
+    dates: Mapping[str, DocumentDate | None],
+) -> EvidenceRow:
+    dated = dates.get(item.sha256) if item.sha256 else None
+    return EvidenceRow(
+        filename=item.filename,
+        uploaded_by=None if item.skpd == reader else names.get(item.skpd, item.skpd),
+        decision=DECISION_LABELS[item.decision],
+        page=item.page,
+        passage=item.passage,
+        via_indicator=None if item.indicator == indicator else item.indicator,
+        document_year=dated.year if dated else None,
+        date_phrase=dated.phrase if dated else "",
+    )
+
+
+def upload_row(upload: Upload, status_label: str) -> UploadRow:
+    return UploadRow(upload.filename, upload.status, status_label, upload.message)
+
+
+def _aspect_name(framework: Framework, indicator: Indicator) -> str:
+    return next(aspect.name for aspect in framework.aspects if aspect.number == indicator.aspect)

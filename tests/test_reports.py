@@ -1,0 +1,229 @@
+"""The reports as their readers get them: an SKPD clerk's report (HTML, PDF, XLSX) and Diskominfotik's city picture.
+
+Built from made-up submissions, without storage: what each report says, and that every format opens.
+"""
+from __future__ import annotations
+
+import io
+
+import pypdfium2
+import pytest
+from openpyxl import load_workbook
+from PIL import Image
+
+from catalog import load_framework, load_skpd_registry
+from extractors.document import Block, BlockKind, Document, Page, Status, TextSource
+from reports.completeness import EvidenceState, assess
+from reports.evidence_age import DocumentDate, EvidenceAge, document_date
+from reports.heatmap import CELL, HEADER_HEIGHT, STATE_COLOURS, labels_width, render_heatmap
+from reports.html import render_skpd_html
+from reports.pdf import latin1, render_skpd_pdf
+from reports.summary import city_summary, summary_markdown
+from reports.views import skpd_report
+from reports.xlsx import render_city_xlsx, render_skpd_xlsx
+from settings import Settings
+from storage.state import MatchRow, Submission
+
+YEAR = 2026
+GENERATED_AT = "01-07-2026 02:00 WITA"
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    settings = Settings(_env_file=None)
+    framework = load_framework(settings.framework_file)
+    return framework, load_skpd_registry(settings.skpd_file, framework)
+
+
+def upload(
+    skpd: str, filename: str, *matches: tuple[int, float, str], status: str = "ok", message: str = ""
+) -> Submission:
+    """A submission as the state store holds it; its content hash is its file name, for dating it in tests."""
+    return Submission(
+        key=f"submissions/{YEAR}/{skpd}/{filename}", year=YEAR, skpd=skpd, filename=filename, sha256=filename,
+        status=status, message=message,
+        matches=[
+            MatchRow(rank=rank, indicator=number, score=score, decision=decision, page=2, passage=f"kutipan {number}")
+            for rank, (number, score, decision) in enumerate(matches, start=1)
+        ],
+    )  # fmt: skip
+
+
+UPLOADS = [
+    upload("inspektorat", "audit-tik.pdf", (29, 0.9, "supports"), (30, 0.7, "review")),
+    upload("diskominfotik", "perwal-lama.pdf", (21, 0.9, "supports")),
+    upload("dpmptsp", "layanan-perizinan.pdf", (45, 0.9, "supports")),
+    upload("dishub", "scan-sop.pdf", status="corrupt", message="Berkas PDF ini rusak."),
+    upload("bappeda", "undangan.docx", (27, 0.2, "none")),
+]
+DATES = {"audit-tik.pdf": DocumentDate(2026, "TAHUN 2026"), "perwal-lama.pdf": DocumentDate(2019, "TAHUN 2019")}
+
+
+@pytest.fixture(scope="module")
+def city(catalog):
+    return assess(*catalog, UPLOADS, YEAR)
+
+
+def report_of(code: str, city, catalog):
+    framework, registry = catalog
+    view = next(view for view in city.skpd if view.skpd.code == code)
+    return skpd_report(view, YEAR, framework, registry, DATES)
+
+
+def test_an_skpd_report_lists_missing_first_and_what_the_regulation_accepts(city, catalog):
+    report = report_of("inspektorat", city, catalog)
+    assert [row.state for row in report.indicators] == [EvidenceState.MISSING] * 3 + [
+        EvidenceState.REVIEW, EvidenceState.PRESENT, EvidenceState.PRESENT]  # fmt: skip
+    missing = report.indicators[0]
+    indicator = catalog[0].indicator(missing.number)
+    assert missing.accepted_evidence == indicator.example_evidence
+    assert [level.evidence for level in missing.levels] == [level.evidence for level in indicator.levels]
+    present = next(row for row in report.indicators if row.number == 29)
+    assert present.accepted_evidence == "" and present.levels == ()
+    [evidence] = present.evidence
+    assert (evidence.filename, evidence.page, evidence.passage) == ("audit-tik.pdf", 2, "kutipan 29")
+    assert evidence.uploaded_by is None  # the reader's own upload
+
+
+def test_an_indicator_covered_by_another_skpds_document_says_who_uploaded_it(city, catalog):
+    def indicator_21(code: str):  # both answer for it; Diskominfotik uploaded the evidence
+        return next(row for row in report_of(code, city, catalog).indicators if row.number == 21)
+
+    assert indicator_21("inspektorat").covered_by_others and indicator_21("inspektorat").state is EvidenceState.PRESENT
+    assert indicator_21("inspektorat").evidence[0].uploaded_by == "Dinas Komunikasi, Informatika dan Statistik"
+    html = render_skpd_html(report_of("inspektorat", city, catalog), GENERATED_AT)
+    assert "diunggah oleh Dinas Komunikasi, Informatika dan Statistik" in html and "bukti dari SKPD lain" in html
+    assert not indicator_21("diskominfotik").covered_by_others
+    assert indicator_21("diskominfotik").evidence[0].uploaded_by is None
+
+
+def test_evidence_of_one_sector_service_counts_for_the_whole_group(city, catalog):
+    row = next(row for row in report_of("dinkes", city, catalog).indicators if row.number == 47)
+    assert row.state is EvidenceState.PRESENT and row.covered_by_others
+    assert row.evidence[0].via_indicator == 45
+
+
+def test_the_html_report_is_in_bahasa_indonesia_with_unreadable_and_unmatched_uploads(city, catalog):
+    dishub = render_skpd_html(report_of("dishub", city, catalog), GENERATED_AT)
+    assert "Berkas yang tidak dapat dibaca" in dishub and "scan-sop.pdf" in dishub and "Berkas PDF ini rusak." in dishub
+    bappeda = render_skpd_html(report_of("bappeda", city, catalog), GENERATED_AT)
+    assert "tidak cocok dengan indikator mana pun" in bappeda and "undangan.docx" in bappeda
+    assert "scan-sop.pdf" not in bappeda
+    assert "Yang perlu dilengkapi" in bappeda and "Bukti yang diterima" in bappeda
+
+
+def test_the_content_hash_ignores_the_generation_time_and_follows_the_evidence(city, catalog):
+    framework, registry = catalog
+    report = report_of("inspektorat", city, catalog)
+    assert report.content_hash == report_of("inspektorat", assess(*catalog, UPLOADS, YEAR), catalog).content_hash
+    assert render_skpd_html(report, "01-01-2026 02:00 WITA") != render_skpd_html(report, GENERATED_AT)
+    more = assess(framework, registry, [*UPLOADS, upload("inspektorat", "reviu.pdf", (31, 0.9, "supports"))], YEAR)
+    assert report_of("inspektorat", more, catalog).content_hash != report.content_hash
+    assert report_of("dishub", more, catalog).content_hash == report_of("dishub", city, catalog).content_hash
+
+
+def test_the_pdf_opens_and_reads_back_with_the_report(city, catalog):
+    report = report_of("inspektorat", city, catalog)
+    pdf = pypdfium2.PdfDocument(render_skpd_pdf(report, GENERATED_AT))
+    text = "\n".join(pdf[number].get_textpage().get_text_range() for number in range(len(pdf)))
+    assert "Kelengkapan Data Dukung Evaluasi SPBE 2026" in text and "Inspektorat Daerah" in text
+    assert "audit-tik.pdf" in text and "halaman 2" in text and "tahun dokumen: 2026" in text
+    assert "Bukti yang diterima" in text and "Kriteria dan bukti per tingkat kematangan: lihat lampiran XLSX" in text
+
+
+def test_text_outside_latin1_is_replaced_not_fatal(catalog):
+    assert latin1("“Perwal” – 2025 … ✓ é") == '"Perwal" - 2025 ... ? é'
+    framework, registry = catalog
+    city = assess(framework, registry, [upload("dishub", "sop.pdf", status="corrupt", message="Rusak ✓ 文件")], YEAR)
+    pdf = pypdfium2.PdfDocument(render_skpd_pdf(report_of("dishub", city, catalog), GENERATED_AT))
+    assert "Rusak ? ??" in pdf[len(pdf) - 1].get_textpage().get_text_range()
+
+
+def test_the_xlsx_has_one_filterable_row_per_indicator_under_a_frozen_header(city, catalog):
+    report = report_of("inspektorat", city, catalog)
+    sheet = load_workbook(io.BytesIO(render_skpd_xlsx(report)))["Indikator"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [row[0] for row in rows] == [row.number for row in report.indicators]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:N{len(rows) + 1}"
+    header = [cell.value for cell in sheet[1]]
+    by_number = {row[0]: dict(zip(header, row)) for row in rows}
+    assert by_number[29]["Status"] == "ada bukti" and by_number[29]["Dokumen bukti"].startswith("audit-tik.pdf")
+    assert by_number[21]["Bukti dari SKPD lain"] == "ya" and by_number[21]["Usia bukti"] == "terlalu lama"
+
+
+@pytest.mark.parametrize(
+    ("heading", "year"),
+    [
+        ("PERATURAN WALI KOTA BANJARMASIN NOMOR 21 TAHUN 2025 TENTANG ARSITEKTUR SPBE", 2025),
+        ("KEPUTUSAN WALI KOTA BANJARMASIN NOMOR 188.45/112/2026 TENTANG TIM KOORDINASI SPBE", 2026),
+        ("PETA RENCANA SPBE PEMERINTAH KOTA BANJARMASIN TAHUN 2025-2029", 2025),
+        ("Notulen rapat koordinasi tanggal 12 Maret 2021", 2021),
+        ("PANDUAN PENGGUNAAN APLIKASI SIMPEG", None),
+        ("RENCANA INDUK TAHUN 2030", None),  # a plan's horizon, not the document's date
+    ],
+)
+def test_a_document_states_its_year_in_its_heading(heading, year):
+    dated = document_date(document(heading), not_after=YEAR)
+    assert (dated.year if dated else None) == year
+
+
+def test_a_regulation_is_dated_by_its_enactment_not_by_the_regulations_it_cites():
+    cited = document("PERATURAN WALI KOTA TENTANG MANAJEMEN DATA", "Mengingat: Peraturan Presiden Nomor 95 Tahun 2018")
+    assert document_date(cited, not_after=YEAR) is None
+    enacted = document("PERATURAN WALI KOTA NOMOR 3 TAHUN 2024", "Ditetapkan di Banjarmasin pada tanggal 2 Januari 2025")
+    enactment = "Ditetapkan di Banjarmasin pada tanggal 2 Januari 2025"
+    assert document_date(enacted, not_after=YEAR) == DocumentDate(2025, enactment)
+
+
+def test_the_city_summary_ranks_skpd_and_lists_indicators_without_evidence(city, catalog):
+    summary = city_summary(city, *catalog, DATES)
+    assert summary.count(EvidenceState.PRESENT) == 5  # 21, 29 and the three sector services
+    assert summary.count(EvidenceState.REVIEW) == 1
+    assert len(summary.without_evidence) == 47 - 6
+    assert [rank.percent for rank in summary.ranking] == sorted((rank.percent for rank in summary.ranking), reverse=True)
+    assert summary.ranking[0].percent == 100
+    assert [(u.skpd, u.filename) for u in summary.unreadable] == [("Dinas Perhubungan", "scan-sop.pdf")]
+    aspects = [aspect for _, aspects in summary.coverage() for aspect in aspects]
+    assert sum(aspect.indicators for aspect in aspects) == 47
+    assert sum(aspect.present for aspect in aspects) == 5
+
+
+def test_evidence_older_than_the_rule_is_counted_where_a_date_is_known(city, catalog):
+    summary = city_summary(city, *catalog, DATES)
+    assert [item.number for item in summary.outdated] == [21]  # 2019 < 2026 - 2
+    assert {item.number for item in summary.unknown_age} == {45, 46, 47}  # no year stated
+    assert next(item for item in summary.indicators if item.number == 29).age is EvidenceAge.CURRENT
+    markdown = summary_markdown(summary)
+    assert "Bukti lebih tua dari 2 tahun: 1 indikator; tanggal bukti tidak diketahui: 3 indikator" in markdown
+    for section in ("Cakupan per domain dan aspek", "Indikator tanpa bukti", "Peringkat SKPD", "tidak dapat dibaca"):
+        assert section in markdown
+
+
+def test_the_heatmap_colours_each_skpd_indicator_cell_by_state(city, catalog):
+    grid = city_summary(city, *catalog, DATES).grid
+    image = Image.open(io.BytesIO(render_heatmap(grid))).convert("RGB")
+    row = grid.rows.index("inspektorat")
+
+    def cell_colour(number: int) -> str:
+        x = labels_width(grid) + grid.columns.index(number) * CELL + CELL // 2
+        return "#%02x%02x%02x" % image.getpixel((x, HEADER_HEIGHT + row * CELL + CELL // 2))
+
+    assert cell_colour(29) == STATE_COLOURS[EvidenceState.PRESENT]
+    assert cell_colour(30) == STATE_COLOURS[EvidenceState.REVIEW]
+    assert cell_colour(31) == STATE_COLOURS[EvidenceState.MISSING]
+
+
+def test_the_city_workbook_has_every_indicator_and_the_ranking(city, catalog):
+    summary = city_summary(city, *catalog, DATES)
+    workbook = load_workbook(io.BytesIO(render_city_xlsx(summary)))
+    assert workbook["Indikator"].max_row == 1 + 47 and workbook["Indikator"].freeze_panes == "A2"
+    assert workbook["Peringkat SKPD"].max_row == 1 + len(summary.ranking)
+
+
+def document(*pages: str) -> Document:
+    return Document(
+        status=Status.OK,
+        pages=[Page(number, [Block(BlockKind.PARAGRAPH, text)], TextSource.TEXT_LAYER)
+               for number, text in enumerate(pages, start=1)],
+    )  # fmt: skip
