@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-ind chromium chromium-driver
 SYSTEM_COMMANDS := tesseract chromium
 
-.PHONY: install system-packages demo test storage-up storage-down clean
+.PHONY: install system-packages demo test serve relay storage-up storage-down clean
 
 install: system-packages $(STAMP)
 
@@ -37,6 +37,14 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Production with Prefect on this machine: server, work pool, deployments of prefect.yaml, a worker (docs/operations.md).
+serve: install
+	$(BIN)/python -m flows.serve
+
+# Reruns an SKPD's submissions when the S3 server says they changed (webhook target; docs/operations.md).
+relay: install
+	$(BIN)/python -m flows.relay
 
 storage-up: install
 	$(BIN)/spbe-evidence storage up

@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from catalog import load_framework
-from extractors import extract_path
+from extractors import ExtractionLimits, extract_path
 from matching.engine import Matcher
 from settings import Settings
 
@@ -15,9 +15,10 @@ def match_files(
 ) -> list[dict]:
     """The stable `match` contract: one result per file, in order; a bad file gets a status, never an exception."""
     matcher = Matcher(settings, load_framework(settings.framework_file), top_k=top_k)
+    limits = ExtractionLimits.from_settings(settings)
     results = []
     for number, path in enumerate(paths, start=1):
-        document = extract_path(path, max_bytes=settings.max_upload_bytes, max_pages=settings.max_pages)
+        document = extract_path(path, limits=limits)
         matches = matcher.match(*matcher.embed(document), filename=path.name) if document.ok else []
         results.append(
             {

@@ -1,42 +1,153 @@
-"""The nightly flow: thin Prefect wiring around flows/pipeline.py, one task per stage."""
+"""The nightly flow and its helper: thin Prefect wiring around flows/pipeline.py, one task per stage.
+
+A run holds the only run slot while it processes (flows/operations.py), lists the year's submissions and puts those
+that changed on a to-do list in the state store. Processes of this machine, and helper flow runs on other workers,
+claim documents from that list one at a time: a run is shared without a document done twice, and a run that is
+killed leaves every finished document recorded, so the next run only does the rest.
+"""
 from __future__ import annotations
 
 import time
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
+from prefect.task_runners import ProcessPoolTaskRunner
+from prefect.tasks import exponential_backoff
 
-from flows.pipeline import Pipeline, Processed, PublishedReport, RunTotals
+from flows.operations import (
+    PROGRESS_INTERVAL_SECONDS,
+    RunProgress,
+    Stopwatch,
+    retry_transient,
+    run_slot,
+    start_helpers,
+)
+from flows.pipeline import Log, Outcome, Pipeline, Processed, RunTotals, processes_for, share_cores, worker_name
+from flows.send_reports import send_reports as send_reports_flow
 from reports.completeness import CityCompleteness
 from reports.html import coverage_table
-from settings import get_settings
+from reports.publish import Publication, PublishedReport
+from reports.summary import CitySummary, ranking_table, summary_markdown
+from settings import Settings, get_settings
 from storage.objects import StoredObject
+from storage.state import DocumentState, RunStatus, StateStore
 
 STORAGE_RETRIES = 3
 STORAGE_RETRY_DELAYS = [5, 30, 120]  # seconds: a restarting S3 server is usually back within a minute
+DOCUMENT_RETRIES = 2
+DOCUMENT_RETRY_BACKOFF_SECONDS = 10  # then 20 s: a restarting S3 server or database, without holding up the run long
 RUN_ID_TIME_FORMAT = "%Y%m%dT%H%M%S"
 RUN_ID_SUFFIX_CHARS = 8
+# Artifact keys are stable per year, so the Prefect UI shows each year's summary with its history of runs.
+SUMMARY_ARTIFACT_KEY = "spbe-ringkasan-kota-{year}"
+RANKING_ARTIFACT_KEY = "spbe-peringkat-skpd-{year}"
+TOTALS_REPORTED = ("new", "changed", "rematched", "unchanged", "failed", "removed")
 
 
-@task(cache_policy=NO_CACHE, retries=STORAGE_RETRIES, retry_delay_seconds=STORAGE_RETRY_DELAYS)
+@task(
+    cache_policy=NO_CACHE, retries=STORAGE_RETRIES, retry_delay_seconds=STORAGE_RETRY_DELAYS,
+    retry_condition_fn=retry_transient,
+)  # fmt: skip
 def discover_submissions(pipeline: Pipeline, year: int, skpd: set[str] | None) -> list[StoredObject]:
     return pipeline.discover(year, skpd)
 
 
-@task(cache_policy=NO_CACHE, task_run_name="process {obj.key}")
+@task(
+    cache_policy=NO_CACHE, task_run_name="process {obj.key}", retries=DOCUMENT_RETRIES,
+    retry_delay_seconds=exponential_backoff(DOCUMENT_RETRY_BACKOFF_SECONDS), retry_condition_fn=retry_transient,
+)  # fmt: skip
 def process_submission(pipeline: Pipeline, obj: StoredObject, run_id: str, force: bool) -> Processed:
     return pipeline.process(obj, run_id, force)
 
 
-@task(cache_policy=NO_CACHE, retries=STORAGE_RETRIES, retry_delay_seconds=STORAGE_RETRY_DELAYS)
+def as_task(pipeline: Pipeline, run_id: str, force: bool) -> Callable[[StoredObject], Processed]:
+    """Processing of one document as a task run of its own: retried, timed and listed in the Prefect UI."""
+    return lambda obj: process_submission(pipeline, obj, run_id, force)
+
+
+@task(
+    cache_policy=NO_CACHE, task_run_name="claim documents of run {run_id}", retries=STORAGE_RETRIES,
+    retry_delay_seconds=STORAGE_RETRY_DELAYS, retry_condition_fn=retry_transient,
+)  # fmt: skip
+def process_claimed(settings: Settings, run_id: str, force: bool) -> int:
+    """One process's share of a run: one pipeline, so the model loads once, claiming documents until none is left."""
+    pipeline = Pipeline(settings)
+    return pipeline.drain(run_id, force, worker_name(), get_run_logger(), as_task(pipeline, run_id, force))
+
+
+def process_here(settings: Settings, run_id: str, force: bool, waiting: int, progress: RunProgress | None) -> int:
+    """This machine's share of a run, in as many processes as its CPUs keep busy; the documents it took."""
+    processes = processes_for(settings, waiting)
+    get_run_logger().info("Processing run %s here in %d process(es); %d documents waiting", run_id, processes, waiting)
+    parameters = {"settings": settings, "run_id": run_id, "force": force}
+    if processes == 1:  # a thread of this process: no start-up cost, the model already loaded here is reused
+        return sum(await_shares([process_claimed.submit(**parameters)], progress))
+    # Spawned processes import the caller's main module again: a script calling nightly() needs the usual
+    # `if __name__ == "__main__":` guard (the CLI, Prefect's flow-run processes and pytest have it).
+    with ProcessPoolTaskRunner(max_workers=processes, initializer=share_cores, initargs=(processes,)) as runner:
+        return sum(await_shares([runner.submit(process_claimed, parameters) for _ in range(processes)], progress))
+
+
+def await_shares(futures: list[PrefectFuture[int]], progress: RunProgress | None) -> list[int]:
+    """The documents each share took; a share that failed after its retries fails the run."""
+    if progress is None:
+        wait(futures)
+    else:
+        progress.follow(futures)
+    return [future.result() for future in futures]
+
+
+def finish_claimed_elsewhere(pipeline: Pipeline, run_id: str, force: bool, progress: RunProgress, log: Log) -> None:
+    """Wait for the documents helpers hold; take over those whose claim lapsed because their worker died."""
+    while True:
+        counts = progress.update()
+        if not counts[DocumentState.PENDING] + counts[DocumentState.CLAIMED]:
+            return
+        if not pipeline.drain(run_id, force, worker_name(), log, as_task(pipeline, run_id, force)):
+            time.sleep(PROGRESS_INTERVAL_SECONDS)  # helpers still hold documents
+
+
+@task(
+    cache_policy=NO_CACHE, retries=STORAGE_RETRIES, retry_delay_seconds=STORAGE_RETRY_DELAYS,
+    retry_condition_fn=retry_transient,
+)  # fmt: skip
 def assess_and_publish(
     pipeline: Pipeline, year: int, indicators: set[int] | None, run_id: str
-) -> tuple[CityCompleteness, list[PublishedReport]]:
+) -> tuple[CityCompleteness, Publication]:
     city = pipeline.assess(year, indicators)
     return city, pipeline.publish_reports(city, run_id)
+
+
+def publish_summary_artifacts(summary: CitySummary) -> None:
+    """The city summary in the Prefect UI: the whole picture as Markdown, the SKPD ranking as a table."""
+    create_markdown_artifact(
+        key=SUMMARY_ARTIFACT_KEY.format(year=summary.year),
+        markdown=summary_markdown(summary),
+        description=f"Ringkasan kelengkapan data dukung SPBE {summary.year}",
+    )
+    create_table_artifact(
+        key=RANKING_ARTIFACT_KEY.format(year=summary.year),
+        table=ranking_table(summary),
+        description=f"Peringkat SKPD menurut kelengkapan data dukung SPBE {summary.year}",
+    )
+
+
+def published_files(report: PublishedReport) -> dict:
+    """Where one report's files are, per format, in the bucket and locally."""
+    return {fmt: {"key": file.key, "local_path": str(file.local_path)} for fmt, file in report.files.items()}
+
+
+def report_entry(report: PublishedReport) -> dict:
+    """An SKPD's report in the run's result: the HTML's key and local copy (what the printout shows), every format."""
+    files = published_files(report)
+    return {"skpd": report.name, **files["html"], "files": files}
 
 
 def new_run_id(timezone: str) -> str:
@@ -45,48 +156,112 @@ def new_run_id(timezone: str) -> str:
     return f"{started}-{(flow_run.get_id() or '')[:RUN_ID_SUFFIX_CHARS] or 'local'}"
 
 
+def totals_line(counts: dict) -> str:
+    """One line of run totals for the log."""
+    return (
+        ", ".join(f"{counts[name]} {name}" for name in TOTALS_REPORTED)
+        + f"; extracted {counts['extracted']}, embedded {counts['embedded_documents']} documents"
+        f" ({counts['embedded_chunks']} chunks)"
+    )
+
+
 @flow(name="spbe-nightly")
 def nightly(
     year: int | None = None,
     skpd: list[str] | None = None,
     indicators: list[int] | None = None,
     force: bool = False,
+    send_reports: bool = False,
+    helpers: int = 0,
 ) -> dict:
-    """Read what SKPD submitted for the year, match what changed, and publish each SKPD's completeness report."""
+    """Read what SKPD submitted for the year, match what changed, and publish each SKPD's completeness report.
+
+    `skpd` limits the run to those SKPD's submissions and `indicators` the reports to those indicators; `force`
+    reads and embeds again what did not change; `send_reports` e-mails the reports whose content changed afterwards
+    (the spbe-send-reports flow); `helpers` asks that many more workers of the pool to share the documents.
+    """
     logger = get_run_logger()
     settings = get_settings()
     year = year or settings.today_year()
+    pipeline = Pipeline(settings)
+    with run_slot(settings, pipeline.state, logger):
+        result = run_year(pipeline, year, skpd, indicators, force, helpers, logger)
+    if send_reports:
+        result["deliveries"] = send_reports_flow(year=year)
+    return result
+
+
+def run_year(
+    pipeline: Pipeline, year: int, skpd: list[str] | None, indicators: list[int] | None, force: bool, helpers: int,
+    log: Log,
+) -> dict:  # fmt: skip
+    """The run itself, inside the run slot: its to-do list, the processing, the totals and the reports."""
+    settings, state = pipeline.settings, pipeline.state
     skpd_filter = set(skpd) if skpd else None
     indicator_filter = set(indicators) if indicators else None
-    pipeline = Pipeline(settings)
     run_id = new_run_id(settings.timezone)
-    pipeline.state.start_run(run_id, year, {"skpd": skpd, "indicators": indicators, "force": force})
-    started = time.monotonic()
+    state.start_run(run_id, year, {"skpd": skpd, "indicators": indicators, "force": force})
+    for stopped in state.interrupt_unfinished_runs(run_id):
+        log.warning("Run %s stopped before it finished; its finished documents stay, this run does the rest", stopped)
+    stopwatch = Stopwatch()
     totals = RunTotals()
     try:
         objects = discover_submissions(pipeline, year, skpd_filter)
-        totals.removed = len(pipeline.mark_removed(year, objects, skpd_filter))
-        logger.info("run %s: %d submissions for %d", run_id, len(objects), year)
-        for number, obj in enumerate(objects, start=1):
-            try:
-                processed = process_submission(pipeline, obj, run_id, force)
-            except Exception as error:  # one document never stops the run; its state stays as it was
-                totals.failed += 1
-                logger.error("[%d/%d] %s failed, retried next run: %s", number, len(objects), obj.key, error)
-                continue
-            totals.add(processed)
-            logger.info("[%d/%d] %s: %s (%s)", number, len(objects), obj.key, processed.outcome, processed.status)
-        city, published = assess_and_publish(pipeline, year, indicator_filter, run_id)
+        removed = pipeline.mark_removed(year, objects, skpd_filter)
+        pending, current = pipeline.triage(year, objects, force)
+        state.add_run_documents(run_id, pending, {key: (Outcome.UNCHANGED, status) for key, status in current.items()})
+        for key, status in current.items():
+            log.info("%s: unchanged, %s", key, status)
+        for key in removed:
+            log.info("%s: no longer in the bucket, stops counting as evidence", key)
+        log.info(
+            "Run %s for %d: %d submissions, %d to process, %d unchanged, %d removed",
+            run_id, year, len(objects), len(pending), len(current), len(removed),
+        )  # fmt: skip
+        stopwatch.lap("discover")
+        if pending:
+            start_helpers(settings, run_id, helpers, log)
+            progress = RunProgress(state, run_id, log)
+            process_here(settings, run_id, force, len(pending), progress)
+            finish_claimed_elsewhere(pipeline, run_id, force, progress, log)
+        stopwatch.lap("process")
+        documents = state.run_documents(run_id)
+        totals = RunTotals.of_documents(documents, removed=len(removed))
+        city, publication = assess_and_publish(pipeline, year, indicator_filter, run_id)
+        stopwatch.lap("publish")
     except Exception as error:
-        pipeline.state.finish_run(run_id, "failed", totals.as_dict(), str(error))
+        state.finish_run(run_id, RunStatus.FAILED, totals.as_dict(), str(error))
         raise
     counts = totals.as_dict()
-    pipeline.state.finish_run(run_id, "completed", counts)
-    logger.info("run %s done in %.1f s: %s", run_id, time.monotonic() - started, counts)
+    state.finish_run(run_id, RunStatus.COMPLETED, counts)
+    log.info("Run %s done in %.1f s (%s): %s", run_id, stopwatch.total, stopwatch, totals_line(counts))
+    if not city.partial:  # the artifacts' history is of the whole city, like the latest reports
+        publish_summary_artifacts(publication.summary)
     return {
         "run_id": run_id,
         "year": year,
         "counts": counts,
-        "reports": [{"skpd": r.skpd, "key": r.key, "local_path": str(r.local_path)} for r in published],
+        "durations": stopwatch.laps,
+        "workers": dict(Counter(document.claimed_by for document in documents if document.claimed_by)),
+        "reports": [report_entry(report) for report in publication.skpd],
+        "dashboard": published_files(publication.city)["html"],
+        "city_summary": published_files(publication.city),
+        "manifest": publication.manifest_key,
         "coverage_table": coverage_table(city),
     }
+
+
+@flow(name="spbe-process-documents")
+def process_documents(run_id: str) -> dict:
+    """Help a nightly or rerun in progress: process its documents on this worker until none is left to claim."""
+    logger = get_run_logger()
+    settings = get_settings()
+    state = StateStore(settings.state_url())
+    run = state.run(run_id)
+    if run is None or run.status != RunStatus.RUNNING:
+        logger.info("Run %s is %s: nothing left to help with", run_id, run.status if run else "unknown")
+        return {"run_id": run_id, "documents": 0}
+    waiting = state.run_progress(run_id)[DocumentState.PENDING]
+    taken = process_here(settings, run_id, run.parameters.get("force", False), waiting, progress=None)
+    logger.info("Helped run %s with %d documents", run_id, taken)
+    return {"run_id": run_id, "documents": taken}

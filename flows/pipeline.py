@@ -7,27 +7,39 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import socket
+import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 
 import numpy as np
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from catalog import Framework, SkpdRegistry, load_framework, load_skpd_registry
-from extractors import extract
+from extractors import ExtractionLimits, extract
 from extractors.document import Document, Status
 from matching.chunking import Chunk
 from matching.engine import Matcher
 from matching.matcher import Match
 from reports.completeness import CityCompleteness, assess
-from reports.html import render_skpd_html
+from reports.publish import Publication, publish
 from settings import Settings
 from storage import layout
-from storage.objects import ObjectStore, StoredObject
-from storage.state import Extraction, StateStore
+from storage.objects import ObjectNotFound, ObjectStore, StorageError, StoredObject
+from storage.state import DocumentState, Extraction, RunDocument, StateStore, Submission
 
 logger = logging.getLogger(__name__)
+Log = logging.Logger | logging.LoggerAdapter
+
+# Embedding already runs on every core of one process (torch threads); more processes pay off for reading (pdfium,
+# parsers: one core each), so a machine gets one process per this many cores, the cores split between them.
+CPUS_PER_PROCESS = 4
+# Another process costs ~9 s before its first document (start, imports, model and indicator index), what ~40 text
+# documents take to read and embed, so each process must have at least this many to be worth starting.
+DOCUMENTS_PER_PROCESS = 40
 
 TOO_LARGE_MESSAGE = (
     "Berkas terlalu besar ({size_mb:.0f} MB; batas {limit_mb:.0f} MB). "
@@ -71,6 +83,20 @@ class RunTotals:
         self.embedded_documents += processed.embedded_chunks > 0
         self.embedded_chunks += processed.embedded_chunks
 
+    @classmethod
+    def of_documents(cls, documents: Iterable[RunDocument], removed: int = 0) -> RunTotals:
+        """The totals of a run from its shared to-do list, whichever worker processed each document."""
+        totals = cls(removed=removed)
+        for document in documents:
+            if document.state != DocumentState.DONE:  # failed, or left open by a run that stopped
+                totals.failed += 1
+                continue
+            totals.add(
+                Processed(document.key, Outcome(document.outcome), document.status, document.extracted,
+                          document.embedded_chunks)
+            )  # fmt: skip
+        return totals
+
     def as_dict(self) -> dict:
         return {
             **{outcome.value: self.outcomes[outcome] for outcome in Outcome},
@@ -83,13 +109,6 @@ class RunTotals:
         }
 
 
-@dataclass(frozen=True)
-class PublishedReport:
-    skpd: str
-    key: str
-    local_path: Path
-
-
 class Pipeline:
     """Everything a run needs, built once per process from settings; the model loads only when needed."""
 
@@ -100,6 +119,7 @@ class Pipeline:
         self.framework: Framework = load_framework(settings.framework_file)
         self.registry: SkpdRegistry = load_skpd_registry(settings.skpd_file, self.framework)
         self.matcher = Matcher(settings, self.framework)
+        self.limits = ExtractionLimits.from_settings(settings)
 
     # Discover
     def discover(self, year: int, skpd: set[str] | None = None) -> list[StoredObject]:
@@ -120,13 +140,77 @@ class Pipeline:
     def mark_removed(self, year: int, present: list[StoredObject], skpd: set[str] | None) -> list[str]:
         return self.state.mark_removed(year, {obj.key for obj in present}, skpd)
 
+    def triage(self, year: int, objects: list[StoredObject], force: bool) -> tuple[list[StoredObject], dict[str, str]]:
+        """The objects that need processing, and those already current (key -> status), from one query."""
+        known = {row.key: row for row in self.state.submissions(year, include_removed=True)}
+        pending, current = [], {}
+        for obj in objects:
+            previous = known.get(obj.key)
+            if self._is_current(obj, previous, force):
+                current[obj.key] = previous.status
+            else:
+                pending.append(obj)
+        return pending, current
+
+    def _is_current(self, obj: StoredObject, previous: Submission | None, force: bool) -> bool:
+        """Same object, still counted, matched the current way: nothing to do."""
+        return (
+            not force
+            and previous is not None
+            and not previous.removed
+            and (previous.etag, previous.size) == (obj.etag, obj.size)
+            and previous.match_fingerprint == self.matcher.fingerprint
+        )
+
+    # Share a run's documents between workers
+    def drain(
+        self, run_id: str, force: bool, worker: str, log: Log = logger,
+        process: Callable[[StoredObject], Processed] | None = None,
+    ) -> int:  # fmt: skip
+        """Claim the run's documents one at a time and bring each up to date, until none is left to claim.
+
+        Any number of drains share a run (processes of this machine, helpers on other machines): each document is
+        claimed atomically, so none is processed twice. One that raises is recorded as failed and keeps its previous
+        state, so the next run tries it again. `process` defaults to self.process. Returns the documents taken.
+        """
+        process = process or (lambda obj: self.process(obj, run_id, force))
+        taken = 0
+        while (claimed := self.state.claim_document(run_id, worker, self.settings.claim_lease_seconds)) is not None:
+            taken += 1
+            started = time.monotonic()
+            try:
+                processed = process(claimed.stored_object())
+            except Exception as error:  # one document never stops the others
+                seconds = time.monotonic() - started
+                self.state.finish_document(
+                    run_id, claimed.key, worker, state=DocumentState.FAILED, seconds=seconds,
+                    message=f"{type(error).__name__}: {error}",
+                )  # fmt: skip
+                log.error("%s: failed after %.1f s, tried again next run: %s", claimed.key, seconds, error)
+                continue
+            seconds = time.monotonic() - started
+            kept = self.state.finish_document(
+                run_id, claimed.key, worker, state=DocumentState.DONE, seconds=seconds, outcome=processed.outcome,
+                status=str(processed.status), extracted=processed.extracted, embedded_chunks=processed.embedded_chunks,
+            )  # fmt: skip
+            log.info(
+                "%s: %s, %s (%s%d chunks embedded) in %.1f s", claimed.key, processed.outcome, processed.status,
+                "extracted, " if processed.extracted else "", processed.embedded_chunks, seconds,
+            )  # fmt: skip
+            if not kept:
+                log.warning(
+                    "%s took longer than SPBE_CLAIM_LEASE_SECONDS=%g, so another worker may have processed it too",
+                    claimed.key, self.settings.claim_lease_seconds,
+                )  # fmt: skip
+        return taken
+
     # Process one submission
     def process(self, obj: StoredObject, run_id: str, force: bool = False) -> Processed:
         """Bring one submission's state up to date, doing only the work its change requires."""
         parsed = layout.parse_submission_key(obj.key)
         previous = self.state.submission(obj.key)
         same_object = previous is not None and (previous.etag, previous.size) == (obj.etag, obj.size)
-        if same_object and not previous.removed and previous.match_fingerprint == self.matcher.fingerprint and not force:
+        if self._is_current(obj, previous, force):
             return Processed(obj.key, Outcome.UNCHANGED, previous.status)
         if previous is None:
             outcome = Outcome.NEW
@@ -147,9 +231,12 @@ class Pipeline:
             )  # fmt: skip
             return Processed(obj.key, outcome, Status.TOO_LARGE)
 
-        data = self.store.get_bytes(obj.key)
-        sha256 = hashlib.sha256(data).hexdigest()
-        extraction, extracted = self._extraction(sha256, data, parsed.filename, force)
+        if same_object and previous.sha256 and not force:
+            sha256, data = previous.sha256, None  # a rematch: same object, its content hash is known
+        else:
+            data = self.store.get_bytes(obj.key)
+            sha256 = hashlib.sha256(data).hexdigest()
+        extraction, extracted = self._extraction(sha256, data, obj.key, parsed.filename, force)
         matches: list[Match] = []
         embedded = 0
         if extraction.status == Status.OK:
@@ -165,14 +252,16 @@ class Pipeline:
         )  # fmt: skip
         return Processed(obj.key, outcome, extraction.status, extracted, embedded)
 
-    def _extraction(self, sha256: str, data: bytes, filename: str, force: bool) -> tuple[Extraction, bool]:
+    def _extraction(
+        self, sha256: str, data: bytes | None, key: str, filename: str, force: bool
+    ) -> tuple[Extraction, bool]:
         """The stored extraction of this content, or a new one (text kept in the bucket, outcome in the state)."""
         known = None if force else self.state.extraction(sha256)
         if known is not None:
             return known, False
-        document = extract(
-            data, filename, max_bytes=self.settings.max_upload_bytes, max_pages=self.settings.max_pages
-        )
+        if data is None:
+            data = self.store.get_bytes(key)
+        document = extract(data, filename, limits=self.limits)
         text_key = None
         if document.ok:
             text_key = layout.extraction_key(sha256)
@@ -202,18 +291,40 @@ class Pipeline:
     def assess(self, year: int, indicators: set[int] | None = None) -> CityCompleteness:
         return assess(self.framework, self.registry, self.state.submissions(year), year, indicators)
 
-    def publish_reports(self, city: CityCompleteness, run_id: str) -> list[PublishedReport]:
-        """One HTML report per SKPD: versioned under the run, a 'latest' copy, and a local copy for the operator."""
-        names = {skpd.code: skpd.name for skpd in self.registry.skpd}
+    def publish_reports(self, city: CityCompleteness, run_id: str) -> Publication:
+        """Each SKPD's report and the city summary in every format: versioned under the run, the latest, a local copy."""
         local_dir = self.settings.data_dir / "reports" / str(city.year)
-        local_dir.mkdir(parents=True, exist_ok=True)
-        published = []
-        for report in city.skpd:
-            html = render_skpd_html(report, city, self.registry.city, names, self.settings.timezone).encode()
-            key = layout.report_key(city.year, run_id, report.skpd.code, "html")
-            self.store.put_bytes(key, html, "text/html; charset=utf-8")
-            self.store.put_bytes(layout.latest_report_key(city.year, report.skpd.code, "html"), html, "text/html; charset=utf-8")
-            local_path = local_dir / f"{report.skpd.code}.html"
-            local_path.write_bytes(html)
-            published.append(PublishedReport(report.skpd.code, key, local_path))
-        return published
+        return publish(self.store, city, self.framework, self.registry, run_id, local_dir, self.settings.timezone)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a pause may fix it: the S3 service or the database did not answer (a restart, a network blip)."""
+    if isinstance(error, ObjectNotFound):
+        return False
+    if isinstance(error, StorageError):
+        return True
+    if isinstance(error, DBAPIError):
+        return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
+    return isinstance(error, ConnectionError | TimeoutError)
+
+
+def worker_name() -> str:
+    """Who holds a claim, for the to-do list and the operator: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def processes_for(settings: Settings, documents: int) -> int:
+    """Processes to share `documents` on this machine: SPBE_PROCESSES, or one per CPUS_PER_PROCESS cores; each busy."""
+    available = settings.processes or max(1, cpu_count() // CPUS_PER_PROCESS)
+    return max(1, min(available, documents // DOCUMENTS_PER_PROCESS))
+
+
+def share_cores(processes: int) -> None:
+    """Run once in each of `processes` processes: split the cores between their embedding threads."""
+    import torch  # here, not at the top: like the model, torch loads only where documents are embedded
+
+    torch.set_num_threads(max(1, cpu_count() // processes))
+
+
+def cpu_count() -> int:
+    return os.cpu_count() or 1

@@ -5,26 +5,35 @@ source of truth that makes a second run cheap: same content, no second extractio
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     Float,
     ForeignKey,
     Integer,
     LargeBinary,
     String,
     Text,
+    and_,
     create_engine,
     delete,
+    func,
+    or_,
     select,
+    update,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+
+from storage.objects import StoredObject
 
 EMBEDDING_DTYPE = np.float32
 
@@ -37,6 +46,13 @@ class Base(DeclarativeBase):
     pass
 
 
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its process stopped (killed, machine down) before the run finished
+
+
 class Run(Base):
     __tablename__ = "runs"
 
@@ -44,7 +60,7 @@ class Run(Base):
     year: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.RUNNING)
     parameters: Mapped[dict] = mapped_column(JSON, default=dict)
     counts: Mapped[dict] = mapped_column(JSON, default=dict)
     message: Mapped[str] = mapped_column(Text, default="")
@@ -75,6 +91,44 @@ class Submission(Base):
     matches: Mapped[list[MatchRow]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="MatchRow.rank", lazy="selectin"
     )
+
+
+class DocumentState(StrEnum):
+    PENDING = "pending"  # to do, free to claim
+    CLAIMED = "claimed"  # a worker is on it until its lease expires
+    DONE = "done"
+    FAILED = "failed"  # raised an error; the submission's state stays as it was, the next run tries again
+
+
+class RunDocument(Base):
+    """One submission on a run's to-do list, and which worker has it: the list every worker of a run shares.
+
+    A worker takes a document with a conditional UPDATE (claim_document), so two workers never hold the same
+    one; a claim lapses after its lease, so a document of a worker that died is taken over.
+    """
+
+    __tablename__ = "run_documents"
+
+    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    etag: Mapped[str] = mapped_column(String(128), default="")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    last_modified: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(20), default=DocumentState.PENDING)
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    lease_expires: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str | None] = mapped_column(String(20))  # new, changed, rematched, unchanged
+    status: Mapped[str | None] = mapped_column(String(20))  # the document's status: ok, corrupt, ...
+    extracted: Mapped[bool] = mapped_column(default=False)
+    embedded_chunks: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def stored_object(self) -> StoredObject:
+        """The listing entry the run found, as processing expects it."""
+        return StoredObject(key=self.key, etag=self.etag, size=self.size, last_modified=self.last_modified)
 
 
 class Extraction(Base):
@@ -151,6 +205,121 @@ class StateStore:
     def runs(self, limit: int) -> list[Run]:
         with self.session() as session:
             return list(session.scalars(select(Run).order_by(Run.started_at.desc()).limit(limit)))
+
+    def run(self, run_id: str) -> Run | None:
+        with self.session() as session:
+            return session.get(Run, run_id)
+
+    def unfinished_runs(self) -> list[Run]:
+        """Runs recorded as running, newest first: the one holding the run slot, or ones whose process died."""
+        with self.session() as session:
+            query = select(Run).where(Run.status == RunStatus.RUNNING).order_by(Run.started_at.desc())
+            return list(session.scalars(query))
+
+    def interrupt_unfinished_runs(self, current_run_id: str) -> list[str]:
+        """Mark every other running run interrupted: called by the run holding the only run slot, so they are dead."""
+        with self.session() as session:
+            stale = list(
+                session.scalars(select(Run).where(Run.status == RunStatus.RUNNING, Run.id != current_run_id))
+            )
+            for run in stale:
+                run.status, run.finished_at = RunStatus.INTERRUPTED, utcnow()
+                run.message = f"stopped before it finished; run {current_run_id} took over its remaining documents"
+            return [run.id for run in stale]
+
+    # A run's documents, shared by its workers
+    def add_run_documents(
+        self, run_id: str, pending: Iterable[StoredObject], done: Mapping[str, tuple[str, str]]
+    ) -> None:
+        """The run's to-do list: documents to process, and those it found needing nothing (key -> outcome, status)."""
+        with self.session() as session:
+            session.add_all(
+                RunDocument(run_id=run_id, key=obj.key, etag=obj.etag, size=obj.size, last_modified=obj.last_modified)
+                for obj in pending
+            )
+            session.add_all(
+                RunDocument(run_id=run_id, key=key, state=DocumentState.DONE, outcome=outcome, status=status)
+                for key, (outcome, status) in done.items()
+            )
+
+    def claim_document(self, run_id: str, worker: str, lease_seconds: float) -> RunDocument | None:
+        """Give `worker` the run's next free document (or one whose claim lapsed); None when none is left.
+
+        The conditional UPDATE is the lock: of two workers picking the same row, one changes it and the other
+        changes nothing and picks again, on SQLite and PostgreSQL alike. Each miss means another worker took a
+        document, so the loop ends.
+        """
+        while True:
+            now = utcnow()
+            claimable = self._claimable(run_id, worker, now)
+            with self.session() as session:
+                key = session.scalar(select(RunDocument.key).where(claimable).order_by(RunDocument.key).limit(1))
+                if key is None:
+                    return None
+                taken = session.execute(
+                    update(RunDocument)
+                    .where(claimable, RunDocument.key == key)
+                    .values(
+                        state=DocumentState.CLAIMED, claimed_by=worker, attempts=RunDocument.attempts + 1,
+                        lease_expires=now + timedelta(seconds=lease_seconds), updated_at=now,
+                    )
+                ).rowcount  # fmt: skip
+            if taken == 1:
+                with self.session() as session:
+                    return session.get(RunDocument, (run_id, key))
+
+    def finish_document(
+        self,
+        run_id: str,
+        key: str,
+        worker: str,
+        *,
+        state: DocumentState,
+        seconds: float,
+        outcome: str | None = None,
+        status: str | None = None,
+        extracted: bool = False,
+        embedded_chunks: int = 0,
+        message: str = "",
+    ) -> bool:
+        """Record what became of a claimed document; False if the claim had lapsed and another worker took it."""
+        with self.session() as session:
+            result = session.execute(
+                update(RunDocument)
+                .where(
+                    RunDocument.run_id == run_id, RunDocument.key == key,
+                    RunDocument.claimed_by == worker, RunDocument.state == DocumentState.CLAIMED,
+                )
+                .values(
+                    state=state, seconds=seconds, outcome=outcome, status=status, extracted=extracted,
+                    embedded_chunks=embedded_chunks, message=message, lease_expires=None, updated_at=utcnow(),
+                )
+            )  # fmt: skip
+            return result.rowcount == 1
+
+    def run_documents(self, run_id: str) -> list[RunDocument]:
+        with self.session() as session:
+            query = select(RunDocument).where(RunDocument.run_id == run_id).order_by(RunDocument.key)
+            return list(session.scalars(query))
+
+    def run_progress(self, run_id: str) -> Counter[str]:
+        """How many of the run's documents are in each state."""
+        with self.session() as session:
+            rows = session.execute(
+                select(RunDocument.state, func.count())
+                .where(RunDocument.run_id == run_id)
+                .group_by(RunDocument.state)
+            )
+            return Counter({state: count for state, count in rows})
+
+    @staticmethod
+    def _claimable(run_id: str, worker: str, now: datetime) -> ColumnElement[bool]:
+        """Free, or claimed by a worker whose lease lapsed, or by this worker itself (a retry after an error)."""
+        claim_void = or_(RunDocument.lease_expires < now, RunDocument.claimed_by == worker)
+        return and_(
+            RunDocument.run_id == run_id,
+            or_(RunDocument.state == DocumentState.PENDING, and_(RunDocument.state == DocumentState.CLAIMED, claim_void)),
+        )
 
     # Submissions
     def submission(self, key: str) -> Submission | None:
@@ -242,3 +411,129 @@ class StateStore:
                     vectors=np.ascontiguousarray(vectors, dtype=EMBEDDING_DTYPE).tobytes(),
                 )
             )
+
+
+# Deliveries ---------------------------------------------------------------------------------------------------
+# Which report content was e-mailed to whom. A section of its own, appended: other parts of this file have other
+# owners, so it brings its own imports.
+#
+# "Never twice" rests on one row per (year, report, content hash) for real sends, claimed atomically before the
+# message goes out: the row is inserted as 'sending' (the unique constraint lets only one process win), or a
+# 'failed' row is switched to 'sending' by a conditional UPDATE. After the SMTP exchange it becomes 'sent' or
+# 'failed'. A process that dies between the two leaves 'sending'; the mail may or may not have gone out, so the
+# next run does not resend it (it reports it as uncertain) until an operator says so (retry_uncertain).
+# Dry runs are recorded in rows of their own (dry_run true), so they never block the real send.
+
+from enum import StrEnum  # noqa: E402
+from typing import TypeVar  # noqa: E402
+
+from sqlalchemy import Select, UniqueConstraint, Update, update  # noqa: E402
+from sqlalchemy.exc import IntegrityError  # noqa: E402
+
+_Statement = TypeVar("_Statement", Select, Update)
+
+
+class DeliveryStatus(StrEnum):
+    SENDING = "sending"  # claimed and being sent; left behind by a crash, it means "maybe sent"
+    SENT = "sent"
+    FAILED = "failed"  # the server did not accept it; the next run tries again
+    DRY_RUN = "dry-run"
+
+
+class Delivery(Base):
+    """One report content's e-mail: to whom, how it went, and under which Message-ID."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("year", "report", "content_hash", "dry_run"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    report: Mapped[str] = mapped_column(String(64))  # an SKPD code, or the city summary's name
+    content_hash: Mapped[str] = mapped_column(String(64))
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    run_id: Mapped[str] = mapped_column(String(40))  # the run that published the report
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # SMTP tries, over all runs
+    recipients: Mapped[list] = mapped_column(JSON, default=list)
+    message_id: Mapped[str] = mapped_column(String(255), default="")  # kept across retries of the same content
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeliveryLog:
+    """The deliveries table of a state store."""
+
+    def __init__(self, state: StateStore) -> None:
+        self._state = state
+
+    def find(self, year: int, report: str, content_hash: str, dry_run: bool = False) -> Delivery | None:
+        with self._state.session() as session:
+            return session.scalar(self._where(select(Delivery), year, report, content_hash, dry_run))
+
+    def deliveries(self, year: int) -> list[Delivery]:
+        """Every delivery of the year, newest first."""
+        with self._state.session() as session:
+            query = select(Delivery).where(Delivery.year == year).order_by(Delivery.updated_at.desc(), Delivery.id.desc())
+            return list(session.scalars(query))
+
+    def claim(
+        self,
+        *,
+        year: int,
+        report: str,
+        content_hash: str,
+        run_id: str,
+        recipients: list[str],
+        message_id: str,
+        retry_uncertain: bool = False,
+    ) -> Delivery | None:
+        """Mark this content 'sending' if it is this process's to send; None if it was sent or may have been."""
+        try:
+            with self._state.session() as session:
+                session.add(
+                    Delivery(
+                        year=year, report=report, content_hash=content_hash, dry_run=False, run_id=run_id,
+                        status=DeliveryStatus.SENDING, recipients=recipients, message_id=message_id,
+                    )
+                )  # fmt: skip
+            return self.find(year, report, content_hash)
+        except IntegrityError:
+            pass  # tried before: claim it only if that try failed
+        claimable = [DeliveryStatus.FAILED] + ([DeliveryStatus.SENDING] if retry_uncertain else [])
+        with self._state.session() as session:
+            result = session.execute(
+                self._where(update(Delivery), year, report, content_hash, dry_run=False)
+                .where(Delivery.status.in_(claimable))
+                .values(status=DeliveryStatus.SENDING, run_id=run_id, recipients=recipients, updated_at=utcnow())
+            )
+            if result.rowcount != 1:
+                return None
+        return self.find(year, report, content_hash)
+
+    def finish(self, delivery_id: int, status: DeliveryStatus, attempts: int, error: str = "") -> None:
+        """What the SMTP exchange came to; `attempts` adds to the tries of earlier runs."""
+        with self._state.session() as session:
+            row = session.get(Delivery, delivery_id)
+            row.status, row.error, row.updated_at = status, error, utcnow()
+            row.attempts += attempts
+
+    def record_dry_run(
+        self, *, year: int, report: str, content_hash: str, run_id: str, recipients: list[str], message_id: str
+    ) -> None:
+        with self._state.session() as session:
+            row = session.scalar(self._where(select(Delivery), year, report, content_hash, dry_run=True))
+            if row is None:
+                row = Delivery(year=year, report=report, content_hash=content_hash, dry_run=True, attempts=0)
+                session.add(row)
+            row.status, row.run_id, row.recipients = DeliveryStatus.DRY_RUN, run_id, recipients
+            row.message_id, row.attempts, row.updated_at = message_id, row.attempts + 1, utcnow()
+
+    @staticmethod
+    def _where(statement: _Statement, year: int, report: str, content_hash: str, dry_run: bool) -> _Statement:
+        return statement.where(
+            Delivery.year == year,
+            Delivery.report == report,
+            Delivery.content_hash == content_hash,
+            Delivery.dry_run.is_(dry_run),
+        )

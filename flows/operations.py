@@ -1,0 +1,147 @@
+"""Running unattended under Prefect: one run at a time, retries that only retry what a pause fixes, helpers on
+other workers, and progress an operator can follow in the Prefect UI.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from prefect import Task
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import ConcurrencyLeaseHolder, TaskRun
+from prefect.concurrency.sync import concurrency
+from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.futures import PrefectFuture, wait
+from prefect.runtime import flow_run
+from prefect.states import State
+
+from flows.pipeline import Log, is_transient
+from settings import Settings
+from storage.state import DocumentState, StateStore
+
+RUN_SLOTS = 1  # one nightly or rerun processes at a time: they write the same reports and "latest" copies
+# A run renews its slot's lease while it lives; one that is killed frees the slot at most this long after.
+RUN_SLOT_LEASE_SECONDS = 300
+PROGRESS_INTERVAL_SECONDS = 10
+PERCENT = 100
+HELPER_TAG = "helper"
+LOCAL_TIME_FORMAT = "%H:%M"
+
+
+def retry_transient(task: Task, task_run: TaskRun, state: State) -> bool:
+    """Prefect retry condition: retry storage and database errors, not a bug that would fail again."""
+    return is_transient(state.result(raise_on_failure=False))
+
+
+@contextmanager
+def run_slot(settings: Settings, state: StateStore, log: Log) -> Iterator[None]:
+    """Hold the only slot of the run limit (settings.run_slot) while processing; a second run waits and says why.
+
+    The limit is created with one slot where missing, so a fresh Prefect server is guarded too; strict=True then
+    fails a run rather than let it run unguarded if the limit cannot be read.
+    """
+    ensure_run_slot(settings.run_slot)
+    with get_client(sync_client=True) as client:
+        taken = client.read_global_concurrency_limit_by_name(settings.run_slot).active_slots >= RUN_SLOTS
+    if taken:
+        log.warning(
+            "Waiting for the run slot %r: %s. This run starts when that one ends (a nightly and a rerun never"
+            " process at the same time).", settings.run_slot, holder_description(state, settings.timezone),
+        )  # fmt: skip
+    waited_since = time.monotonic()
+    run_id = flow_run.get_id()
+    holder = ConcurrencyLeaseHolder(type="flow_run", id=run_id) if run_id else None
+    with concurrency(
+        settings.run_slot, occupy=RUN_SLOTS, strict=True, lease_duration=RUN_SLOT_LEASE_SECONDS, holder=holder
+    ):
+        if taken:
+            log.info("Got the run slot %r after waiting %.0f s", settings.run_slot, time.monotonic() - waited_since)
+        yield
+
+
+def ensure_run_slot(name: str) -> None:
+    """The run limit on the Prefect server of the current settings: created with one slot, or set back to one."""
+    with get_client(sync_client=True) as client:
+        try:
+            client.upsert_global_concurrency_limit_by_name(name, RUN_SLOTS)
+        except ObjectAlreadyExists:
+            pass  # another run created it a moment ago
+
+
+def holder_description(state: StateStore, timezone: str) -> str:
+    """Which run probably holds the slot: the newest one the state store has as running."""
+    unfinished = state.unfinished_runs()
+    if not unfinished:
+        return "another run holds it (one starting up, or a stopped one whose lease has not lapsed yet)"
+    run = unfinished[0]
+    started = run.started_at.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone))
+    return f"run {run.id} (year {run.year}, started {started.strftime(LOCAL_TIME_FORMAT)}) is processing"
+
+
+def start_helpers(settings: Settings, run_id: str, helpers: int, log: Log) -> None:
+    """Ask `helpers` more workers of the pool to share this run's documents: a flow run of the helper deployment each."""
+    for number in range(1, helpers + 1):
+        try:
+            helper = run_deployment(
+                settings.helper_deployment, parameters={"run_id": run_id}, timeout=0, tags=[HELPER_TAG]
+            )
+        except ObjectNotFound:
+            log.warning(
+                "No deployment %s (deploy prefect.yaml): this worker processes run %s alone",
+                settings.helper_deployment, run_id,
+            )  # fmt: skip
+            return
+        log.info("Started helper %d of %d for run %s: flow run %s", number, helpers, run_id, helper.name)
+
+
+class RunProgress:
+    """The run's progress from its shared to-do list: a progress artifact in the Prefect UI, and a log line."""
+
+    def __init__(self, state: StateStore, run_id: str, log: Log) -> None:
+        self.state, self.run_id, self.log = state, run_id, log
+        self.artifact = create_progress_artifact(
+            progress=0.0, description=f"Documents of run {run_id} brought up to date"
+        )
+
+    def update(self) -> Counter[str]:
+        """Read the to-do list, show it, and return its counts per document state."""
+        counts = self.state.run_progress(self.run_id)
+        total = sum(counts.values())
+        finished = counts[DocumentState.DONE] + counts[DocumentState.FAILED]
+        update_progress_artifact(self.artifact, PERCENT * finished / total if total else PERCENT)
+        self.log.info(
+            "Progress of run %s: %d of %d documents done (%d failed), %d in process, %d waiting", self.run_id,
+            finished, total, counts[DocumentState.FAILED], counts[DocumentState.CLAIMED], counts[DocumentState.PENDING],
+        )  # fmt: skip
+        return counts
+
+    def follow(self, futures: Sequence[PrefectFuture]) -> None:
+        """Update every PROGRESS_INTERVAL_SECONDS until the futures are done."""
+        while wait(futures, timeout=PROGRESS_INTERVAL_SECONDS).not_done:
+            self.update()
+
+
+class Stopwatch:
+    """Durations of a run's stages, for the log and the result."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.monotonic()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.monotonic()
+        self.laps[stage] = round(now - self.last, 1)
+        self.last = now
+
+    @property
+    def total(self) -> float:
+        return time.monotonic() - self.started
+
+    def __str__(self) -> str:
+        return ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in self.laps.items())

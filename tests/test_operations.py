@@ -1,0 +1,218 @@
+"""Running unattended: a run's documents claimed once across workers, a killed run resumed, one run at a time."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.concurrency.sync import concurrency
+from prefect.states import Failed
+from sqlalchemy.exc import OperationalError
+
+import flows.nightly
+import flows.pipeline
+from flows.nightly import nightly
+from flows.operations import retry_transient
+from flows.pipeline import is_transient, processes_for
+from settings import Settings, get_settings
+from storage import layout
+from storage.objects import ObjectNotFound, ObjectStore, StorageError, StoredObject
+from storage.state import DocumentState, RunStatus, StateStore
+from test_state import postgres_url, state  # noqa: F401  (the state store on SQLite and PostgreSQL)
+
+YEAR = 2026
+RUN = "run-1"
+LEASE_SECONDS = 600.0
+SHARED_DOCUMENTS = 60
+SHARING_WORKERS = 3
+SECONDS_PER_DOCUMENT = 0.01
+KILL_AFTER_DOCUMENTS = 3
+SLOW_SECONDS_PER_DOCUMENT = 1.0
+TIMEOUT_SECONDS = 60.0
+
+
+def listing(count: int) -> list[StoredObject]:
+    return [
+        StoredObject(f"submissions/{YEAR}/bappeda/dokumen-{number:03}.pdf", f"etag-{number}", 100, datetime(2026, 1, 5))
+        for number in range(count)
+    ]
+
+
+def test_a_claimed_document_is_not_given_to_another_worker(state):
+    state.add_run_documents(RUN, listing(2), done={})
+    first = state.claim_document(RUN, "worker-a", LEASE_SECONDS)
+    second = state.claim_document(RUN, "worker-b", LEASE_SECONDS)
+    assert first.key != second.key
+    assert state.claim_document(RUN, "worker-c", LEASE_SECONDS) is None
+
+
+def test_a_lapsed_claim_is_taken_over_and_its_late_finish_refused(state):
+    state.add_run_documents(RUN, listing(1), done={})
+    lapsed = state.claim_document(RUN, "worker-a", lease_seconds=0)
+    taken_over = state.claim_document(RUN, "worker-b", LEASE_SECONDS)
+    assert taken_over.key == lapsed.key and taken_over.attempts == 2
+    assert not state.finish_document(RUN, lapsed.key, "worker-a", state=DocumentState.DONE, seconds=1)
+    assert state.finish_document(RUN, lapsed.key, "worker-b", state=DocumentState.DONE, seconds=1)
+
+
+def test_a_worker_takes_back_its_own_claim_after_an_error(state):
+    state.add_run_documents(RUN, listing(1), done={})
+    claimed = state.claim_document(RUN, "worker-a", LEASE_SECONDS)
+    assert state.claim_document(RUN, "worker-b", LEASE_SECONDS) is None
+    assert state.claim_document(RUN, "worker-a", LEASE_SECONDS).key == claimed.key
+
+
+def test_progress_counts_the_documents_per_state(state):
+    state.add_run_documents(RUN, listing(3), done={"submissions/2026/dinkes/lama.pdf": ("unchanged", "ok")})
+    claimed = state.claim_document(RUN, "worker-a", LEASE_SECONDS)
+    state.finish_document(RUN, claimed.key, "worker-a", state=DocumentState.FAILED, seconds=1, message="rusak")
+    state.claim_document(RUN, "worker-a", LEASE_SECONDS)
+    assert state.run_progress(RUN) == {"done": 1, "failed": 1, "claimed": 1, "pending": 1}
+
+
+def drain_slowly(url: str, worker: str, start: Barrier, taken: Queue) -> None:
+    """A worker process: claim and 'process' documents until none is left, reporting the keys it took."""
+    store = StateStore(url)
+    start.wait()
+    while (claimed := store.claim_document(RUN, worker, LEASE_SECONDS)) is not None:
+        time.sleep(SECONDS_PER_DOCUMENT)
+        store.finish_document(RUN, claimed.key, worker, state=DocumentState.DONE, seconds=SECONDS_PER_DOCUMENT)
+        taken.put((worker, claimed.key))
+    taken.put((worker, None))
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_workers_in_separate_processes_share_a_run_without_doing_a_document_twice(database, request, tmp_path):
+    url = f"sqlite:///{tmp_path / 'state.db'}" if database == "sqlite" else request.getfixturevalue("postgres_url")
+    StateStore(url).add_run_documents(RUN, listing(SHARED_DOCUMENTS), done={})
+    context = multiprocessing.get_context("spawn")
+    start, taken = context.Barrier(SHARING_WORKERS), context.Queue()
+    workers = [context.Process(target=drain_slowly, args=(url, f"worker-{n}", start, taken)) for n in range(SHARING_WORKERS)]
+    for worker in workers:
+        worker.start()
+    results, finished = [], 0
+    while finished < SHARING_WORKERS:
+        worker, key = taken.get(timeout=TIMEOUT_SECONDS)
+        finished += key is None
+        results += [(worker, key)] if key else []
+    for worker in workers:
+        worker.join()
+    keys = [key for _, key in results]
+    assert sorted(keys) == sorted(obj.key for obj in listing(SHARED_DOCUMENTS))  # each once, none lost
+    assert len({worker for worker, _ in results}) > 1
+    assert {document.attempts for document in StateStore(url).run_documents(RUN)} == {1}
+
+
+def test_only_storage_and_database_errors_are_retried():
+    assert is_transient(StorageError("the S3 endpoint did not answer"))
+    assert is_transient(OperationalError("SELECT 1", {}, Exception("server closed the connection")))
+    assert is_transient(ConnectionResetError())
+    assert not is_transient(ObjectNotFound("no such key"))
+    assert not is_transient(ValueError("a bug"))
+    assert retry_transient(None, None, Failed(data=StorageError("S3 restarting")))
+    assert not retry_transient(None, None, Failed(data=KeyError("a bug")))
+
+
+def test_a_machine_opens_processes_only_for_enough_documents():
+    settings = Settings(_env_file=None, processes=4)
+    assert processes_for(settings, documents=0) == 1
+    assert processes_for(settings, documents=flows.pipeline.DOCUMENTS_PER_PROCESS * 2) == 2
+    assert processes_for(settings, documents=10_000) == 4
+
+
+# Through the flow: ephemeral Prefect server, the test S3 bucket, SQLite.
+
+
+def upload_unreadable(settings: Settings, count: int) -> list[str]:
+    """Broken PDFs of distinct contents: read and recorded like any upload, but without the model, so tests stay fast."""
+    store = ObjectStore.from_settings(settings)
+    keys = [layout.submission_key(YEAR, "bappeda", f"pindaian-{number:02}.pdf") for number in range(count)]
+    for number, key in enumerate(keys):
+        store.put_bytes(key, b"%PDF-1.4 rusak " + str(number).encode())
+    return keys
+
+
+# A worker that reads slowly, killed part-way through its run by the test.
+DOOMED_WORKER = f"""
+import sys, time
+from flows.pipeline import Pipeline
+from settings import get_settings
+pipeline, run_id = Pipeline(get_settings()), sys.argv[1]
+pending, _ = pipeline.triage({YEAR}, pipeline.discover({YEAR}), force=False)
+pipeline.state.start_run(run_id, {YEAR}, {{}})
+pipeline.state.add_run_documents(run_id, pending, done={{}})
+def slowly(obj):
+    time.sleep({SLOW_SECONDS_PER_DOCUMENT})
+    return pipeline.process(obj, run_id)
+pipeline.drain(run_id, False, "doomed", process=slowly)
+"""
+
+
+def test_a_killed_run_keeps_its_finished_documents_and_the_next_run_does_the_rest(environment, prefect_harness):
+    keys = upload_unreadable(environment, count=8)
+    state = StateStore(environment.state_url())
+    doomed = subprocess.Popen([sys.executable, "-c", DOOMED_WORKER, "doomed-run"], start_new_session=True)
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    while state.run_progress("doomed-run")[DocumentState.DONE] < KILL_AFTER_DOCUMENTS:
+        assert time.monotonic() < deadline and doomed.poll() is None
+        time.sleep(0.1)
+    os.killpg(doomed.pid, signal.SIGKILL)
+    doomed.wait()
+    finished = state.run_progress("doomed-run")[DocumentState.DONE]
+    result = nightly(year=YEAR)
+    assert result["counts"]["unchanged"] == finished
+    assert result["counts"]["new"] == len(keys) - finished
+    assert result["counts"]["extracted"] == len(keys) - finished and result["counts"]["failed"] == 0
+    assert state.run("doomed-run").status == RunStatus.INTERRUPTED
+
+
+def test_a_second_run_waits_for_the_run_slot(environment, prefect_harness):
+    upload_unreadable(environment, count=1)
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name(environment.run_slot, 1)
+    results = []
+    second = threading.Thread(target=lambda: results.append(nightly(year=YEAR)))
+    with concurrency(environment.run_slot, occupy=1, strict=True):  # the test is the first run
+        second.start()
+        time.sleep(5)
+        assert second.is_alive() and StateStore(environment.state_url()).runs(limit=1) == []
+    second.join(TIMEOUT_SECONDS)
+    assert results[0]["counts"]["new"] == 1
+
+
+def test_processes_of_one_machine_share_a_run(environment, prefect_harness, monkeypatch):
+    monkeypatch.setattr(flows.pipeline, "DOCUMENTS_PER_PROCESS", 1)
+    monkeypatch.setenv("SPBE_PROCESSES", "2")
+    get_settings.cache_clear()
+    keys = upload_unreadable(environment, count=4)
+    result = nightly(year=YEAR)
+    assert result["counts"]["new"] == len(keys)
+    assert sum(result["workers"].values()) == len(keys)
+    assert all(not worker.endswith(f":{os.getpid()}") for worker in result["workers"])  # in the pool's processes
+
+
+def test_a_document_is_retried_when_storage_does_not_answer(environment, prefect_harness, monkeypatch):
+    upload_unreadable(environment, count=1)
+    monkeypatch.setattr(flows.nightly, "process_submission", flows.nightly.process_submission.with_options(
+        retry_delay_seconds=0))  # fmt: skip
+    calls = []
+    process = flows.pipeline.Pipeline.process
+
+    def flaky(pipeline, obj, run_id, force=False):
+        calls.append(obj.key)
+        if len(calls) == 1:
+            raise StorageError("cannot download: the S3 endpoint did not answer properly")
+        return process(pipeline, obj, run_id, force)
+
+    monkeypatch.setattr(flows.pipeline.Pipeline, "process", flaky)
+    result = nightly(year=YEAR)
+    assert (result["counts"]["new"], result["counts"]["failed"], len(calls)) == (1, 0, 2)
