@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from catalog import Framework
-from extractors import extract_path
+from extractors import ExtractionLimits, extract_path
 from extractors.document import Block, BlockKind, Document, Page, Status, TextSource
 from matching.chunking import Chunk
 from matching.engine import Matcher
@@ -69,14 +69,14 @@ def _share(part: int, whole: int) -> float:
     return round(part / whole, 3) if whole else 0.0
 
 
-def load_dataset(path: Path, max_bytes: int, max_pages: int) -> list[LabelledDocument]:
+def load_dataset(path: Path, limits: ExtractionLimits) -> list[LabelledDocument]:
     if path.is_dir():
         labels = json.loads((path / LABELS_FILE).read_text(encoding="utf-8"))
         return [
             LabelledDocument(
                 id=name,
                 filename=name,
-                document=extract_path(path / name, max_bytes=max_bytes, max_pages=max_pages),
+                document=extract_path(path / name, limits=limits),
                 indicators=frozenset(entry["indicators"]),
             )
             for name, entry in sorted(labels.items())

@@ -43,17 +43,75 @@ class Settings(BaseSettings):
 
     # Matching.
     model: str = Field(DEFAULT_MODEL, description="sentence-transformers model name or local folder")
-    supports_threshold: float = Field(0.75, description="score at or above which a document supports an indicator")
-    review_threshold: float = Field(0.65, description="score at or above which a match needs human review")
+    supports_threshold: float = Field(0.5, description="score at or above which a document supports an indicator")
+    review_threshold: float = Field(0.3, description="score at or above which a match needs human review")
     top_k: int = Field(5, description="candidate indicators kept per document")
-    chunk_words: int = Field(120, description="words per chunk embedded")
-    chunk_overlap_words: int = Field(30, description="words shared by consecutive chunks")
+    chunk_words: int = Field(90, description="words per chunk embedded (Indonesian: ~2.5 tokens a word, 256 fit the default model)")
+    chunk_overlap_words: int = Field(20, description="words shared by consecutive chunks")
     max_chunks_per_document: int = Field(300, description="chunks embedded per document, from the start")
     embed_batch_size: int = 32
 
     # Extraction limits.
     max_upload_bytes: int = 100 * MEBIBYTE
     max_pages: int = 2000
+    max_unzipped_bytes: int = Field(
+        512 * MEBIBYTE, description="total uncompressed size of a DOCX/XLSX/PPTX; more is a zip bomb (too_large)"
+    )
+    max_compression_ratio: float = Field(
+        200.0, description="uncompressed/compressed size of a DOCX/XLSX/PPTX; XML rarely passes 30, zip bombs 1000"
+    )
+    max_zip_members: int = Field(10_000, description="files inside one DOCX/XLSX/PPTX")
+    max_image_pixels: int = Field(
+        100_000_000, description="pixels of an uploaded image (or TIFF page); a PDF page is rendered below it"
+    )
+    extraction_time_limit_seconds: float = Field(
+        600.0, description="per upload; the reader runs in a child process killed at the limit (0: no limit)"
+    )
+    max_ocr_pages: int = Field(100, description="scanned pages OCRed per upload; later ones are marked not read")
+    ocr_languages: str = Field("ind+eng", description="Tesseract languages (tesseract-ocr-ind must be installed)")
+    ocr_dpi: int = Field(300, description="resolution scanned PDF pages are rendered at for OCR")
+    ocr_workers: int = Field(2, description="pages OCRed at once (one Tesseract process each, single-threaded)")
+    pdf_tables: bool = Field(
+        False, description="rebuild ruled tables of PDF pages with pdfplumber (rows as 'a | b'); ~60 ms per table page"
+    )
+
+    # Delivery (e-mail).
+    smtp_host: str | None = Field(None, description="SMTP server the reports are e-mailed through")
+    smtp_port: int = Field(587, description="587 for STARTTLS, 465 for SSL, 25 for a relay")
+    smtp_tls: str = Field(
+        "starttls", pattern="^(starttls|ssl|none)$", description="starttls, ssl, or none (a trusted local relay)"
+    )
+    smtp_user: str | None = Field(None, description="SMTP login; none: send without logging in")
+    smtp_password: str | None = Field(None, repr=False, description="SMTP password (or use smtp_password_block)")
+    smtp_password_block: str | None = Field(None, description="name of a Prefect Secret block holding the password")
+    smtp_sender: str | None = Field(None, description="From address, e.g. 'SPBE Kota <spbe@kota.go.id>'")
+    smtp_timeout_seconds: float = Field(30.0, description="per SMTP connection and reply")
+    smtp_attempts: int = Field(3, ge=1, description="tries per message before it is recorded as failed")
+    smtp_retry_delay_seconds: float = Field(30.0, ge=0, description="wait before the second try; doubles after each")
+
+    # Operations.
+    processes: int = Field(0, ge=0, description="documents processed at once on one machine, a process each; 0: one per CPU")
+    claim_lease_seconds: float = Field(
+        900.0, gt=0, description="a document claimed by a worker that stopped answering is taken over after this"
+    )
+    run_slot: str = Field(
+        "spbe-evidence-run", description="Prefect global concurrency limit (1 slot) that lets one nightly or rerun process at a time"
+    )
+    helper_deployment: str = Field(
+        "spbe-process-documents/helper", description="deployment a run starts `helpers` times to share its documents"
+    )
+    rerun_deployment: str = Field("spbe-nightly/rerun", description="deployment the upload relay starts")
+    relay_host: str = Field("127.0.0.1", description="address the upload relay listens on")
+    relay_port: int = Field(8590, description="port of the upload relay")
+    relay_token: str | None = Field(
+        None, repr=False, description="if set, the S3 webhook must send it (Authorization: Bearer <token>)"
+    )
+    relay_quiet_seconds: float = Field(
+        60.0, ge=0, description="an SKPD's rerun starts this long after its last upload, so a batch gives one rerun"
+    )
+    relay_max_delay_seconds: float = Field(
+        600.0, ge=0, description="an SKPD's rerun starts at the latest this long after its first upload"
+    )
 
     def state_url(self) -> str:
         """The state store's SQLAlchemy URL."""

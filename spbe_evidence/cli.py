@@ -16,7 +16,7 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 STATUS_RUNS_SHOWN = 5
 # Capabilities with commands of their own: each module has register(commands) adding its subparsers.
-COMMAND_MODULES: tuple[str, ...] = ("spbe_evidence.eval_commands",)
+COMMAND_MODULES: tuple[str, ...] = ("spbe_evidence.eval_commands", "spbe_evidence.report_commands")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,6 +133,8 @@ def print_run_result(result: dict) -> None:
     print("\nReports:")
     for report in result["reports"]:
         print(f"  {report['skpd']:<20} {report['key']}\n  {'':<20} {report['local_path']}")
+    dashboard = result["dashboard"]
+    print(f"\nCity dashboard (Kominfotik):\n  {dashboard['key']}\n  {dashboard['local_path']}")
     print("\nCoverage (indicators per state):\n" + result["coverage_table"])
 
 

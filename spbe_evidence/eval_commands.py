@@ -26,6 +26,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from catalog import load_framework
+    from extractors import ExtractionLimits
     from matching.engine import Matcher
     from matching.evaluation import EmbeddingCache, evaluate, fit_weights, load_dataset
     from storage.state import StateStore
@@ -37,7 +38,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     framework = load_framework(settings.framework_file)
     matcher = Matcher(settings, framework)
     dataset = [
-        item for path in args.datasets for item in load_dataset(path, settings.max_upload_bytes, settings.max_pages)
+        item for path in args.datasets for item in load_dataset(path, ExtractionLimits.from_settings(settings))
     ]
     name = " + ".join(str(path) for path in args.datasets)
     state = StateStore(f"sqlite:///{args.cache.resolve()}") if args.cache else None

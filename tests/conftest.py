@@ -77,3 +77,82 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness():
         yield
+
+
+# Mail: a real SMTP server (aiosmtpd) on a free loopback port, for the delivery tests (appended section, own imports).
+
+import socket  # noqa: E402
+from email import message_from_bytes  # noqa: E402
+from email import policy as email_policy  # noqa: E402
+from email.message import EmailMessage  # noqa: E402
+
+from aiosmtpd.controller import Controller  # noqa: E402
+from aiosmtpd.smtp import AuthResult  # noqa: E402
+
+MAIL_HOST = "127.0.0.1"
+TEMPORARY_FAILURE_REPLY = "451 4.3.0 Mail server temporarily unavailable, try again later"
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    sender: str
+    recipients: list[str]
+    message: EmailMessage
+
+
+class MailServer:
+    """An SMTP handler that keeps what it receives; with `failing` set it answers every message 451 (try later)."""
+
+    def __init__(self, port: int) -> None:
+        self.host, self.port = MAIL_HOST, port
+        self.received: list[ReceivedMail] = []
+        self.logins: list[tuple[str, str]] = []
+        self.data_commands = 0
+        self.failing = False
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.data_commands += 1
+        if self.failing:
+            return TEMPORARY_FAILURE_REPLY
+        message = message_from_bytes(envelope.content, policy=email_policy.default)
+        self.received.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 2.0.0 OK"
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        self.logins.append((auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=True)
+
+
+@pytest.fixture
+def mail_server() -> Iterator[MailServer]:
+    """A running SMTP server that accepts AUTH without TLS (loopback only), stopped after the test."""
+    with socket.socket() as probe:
+        probe.bind((MAIL_HOST, 0))
+        port = probe.getsockname()[1]
+    server = MailServer(port)
+    controller = Controller(server, hostname=MAIL_HOST, port=port, authenticator=server.authenticate,
+                            auth_require_tls=False)
+    controller.start()
+    yield server
+    controller.stop()
+
+
+# Published reports: one nightly run over the demo's unreadable uploads (appended section, own imports).
+
+from spbe_evidence.samples import load_samples, write_sample  # noqa: E402
+from storage import layout  # noqa: E402
+
+PUBLISHED_YEAR = 2026
+
+
+@pytest.fixture
+def published_reports(environment: Settings, prefect_harness: None) -> dict:
+    """The nightly flow's result after publishing: every SKPD has a report; unreadable uploads need no model."""
+    from flows.nightly import nightly
+
+    store = ObjectStore.from_settings(environment)
+    for sample in load_samples():
+        if sample.format == "bytes":  # the broken PDF and the legacy .xls
+            path = write_sample(sample, environment.data_dir / "samples")
+            store.put_file(layout.submission_key(PUBLISHED_YEAR, sample.skpd, sample.filename), path)
+    return nightly(year=PUBLISHED_YEAR)
