@@ -75,7 +75,8 @@ class IndicatorIndex:
         self.profiles = list(profile_set.profiles)
         self.indicators = np.array([profile.indicator for profile in self.profiles])
         texts = [text for profile in self.profiles for text in profile.texts]
-        self.owner = np.array([profile.indicator for profile in self.profiles for _ in profile.texts])
+        owner = np.array([profile.indicator for profile in self.profiles for _ in profile.texts])
+        self.text_columns = [owner == number for number in self.indicators]  # each indicator's profile texts
         self.vectors = embedder.encode(texts)
         self.terms = TermIndex(self.profiles)
         self.bm25 = ProfileBM25(self.profiles)
@@ -108,8 +109,8 @@ def features(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indicators × FEATURES, and for each indicator the chunk that best shows it."""
     similarity = chunk_vectors @ index.vectors.T  # chunks × profile texts
-    dense = np.array([similarity[:, index.owner == number].max() for number in index.indicators])
-    dense_chunk = np.array([similarity[:, index.owner == number].max(axis=1).argmax() for number in index.indicators])
+    per_indicator = np.column_stack([similarity[:, columns].max(axis=1) for columns in index.text_columns])
+    dense, dense_chunk = per_indicator.max(axis=0), per_indicator.argmax(axis=0)
     hits = index.terms.hits(chunks, structure.title)
     bm25 = index.bm25.scores(" ".join(chunk.text for chunk in chunks))
     policy_doc = float(structure.is_policy)

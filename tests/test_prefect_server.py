@@ -31,6 +31,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from databases import state_url, throwaway_database
 from flows.relay import RELAY_TAG, Relay, RelayServer
 from flows.serve import deploy, prefect_environment, start_server, start_worker
 from settings import Settings
@@ -41,7 +42,6 @@ from test_relay import filer_file_created, post
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.postgres]
 
-POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 EVALSET = Path(__file__).resolve().parent.parent / "evalsets" / "own" / "items.jsonl"
 WITA = ZoneInfo("Asia/Makassar")
 SHARED_YEAR, WAITING_YEAR = 2026, 2027
@@ -58,27 +58,6 @@ RELAY_TOKEN = "rahasia"
 PDF_FONT_SIZE = 10
 PDF_LINE_HEIGHT = 5
 LATIN_1 = "latin-1"
-
-
-@contextmanager
-def throwaway_database(*extensions: str) -> Iterator[str]:
-    """A new PostgreSQL database (with `extensions`), dropped afterwards; its name."""
-    psycopg = pytest.importorskip("psycopg")
-    name = f"spbe_test_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True)
-    except psycopg.OperationalError as error:
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {error}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", autocommit=True) as database:
-        for extension in extensions:
-            database.execute(f"CREATE EXTENSION IF NOT EXISTS {extension}")
-    try:
-        yield name
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def free_port() -> int:
@@ -124,7 +103,7 @@ def stack(s3_server, tmp_path_factory) -> Iterator[Stack]:
         settings = Settings(
             _env_file=None, s3_endpoint=s3_server.endpoint, s3_access_key=s3_server.access_key,
             s3_secret_key=s3_server.secret_key, s3_bucket=f"prefect-{uuid.uuid4().hex[:10]}",
-            database_url=f"postgresql+psycopg://postgres@127.0.0.1:5432/{state_db}",
+            database_url=state_url(state_db),
             data_dir=home / "var", processes=1,  # one process a worker: the sharing is between workers
         )  # fmt: skip
         ObjectStore.from_settings(settings).ensure_bucket()

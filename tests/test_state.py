@@ -1,31 +1,19 @@
 """The state store on SQLite (the default) and on PostgreSQL (production), with the same behaviour."""
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
+from databases import state_url, throwaway_database
 from storage.state import Extraction, StateStore
-
-POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A throw-away database on the machine's PostgreSQL (trust auth on loopback)."""
-    psycopg = pytest.importorskip("psycopg")
-    name = f"spbe_test_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True)
-    except psycopg.OperationalError as error:
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {error}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with throwaway_database() as name:
+        yield state_url(name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
