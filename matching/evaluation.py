@@ -26,7 +26,7 @@ TOP_K_WIDE = 3
 FULL = "full"
 # Baselines rank by one raw channel and claim their top indicator (no calibrated decision of their own):
 # dense similarity alone, and BM25 with Indonesian stemming on the indicators' own words alone.
-BASELINES: dict[str, str] = {"dense-only": "dense", "lexical-only": "bm25_relative"}
+BASELINES: dict[str, str] = {"dense-only": "dense_relative", "lexical-only": "bm25_relative"}
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,11 @@ FIT_LEARNING_RATE = 0.5
 def fit_weights(
     dataset: Sequence[LabelledDocument], matcher: Matcher, framework: Framework, cache: EmbeddingCache
 ) -> dict[str, float]:
-    """Logistic regression of 'indicator is labelled' on the fusion features, pooled over documents."""
+    """Logistic regression of 'indicator is labelled' on the fusion features, pooled over documents.
+
+    A feature that never varies in the dataset (a file name citing an indicator, in a set of bare texts) keeps
+    the weight the profile file gives it: the data cannot say anything about it.
+    """
     rows, targets = [], []
     for item in dataset:
         if not item.document.ok:
@@ -199,13 +203,17 @@ def fit_weights(
         rows.append(table)
         targets.append(np.isin(matcher.index.indicators, list(gold)).astype(float))
     x, y = np.vstack(rows), np.concatenate(targets)
+    bias = FEATURES.index("bias")
     scale = x.std(axis=0)
-    scale[scale == 0] = 1.0
-    scale[FEATURES.index("bias")] = 1.0
+    fixed = scale == 0
+    fixed[bias] = False
+    scale[fixed] = 1.0
+    scale[bias] = 1.0
     z = x / scale
-    weights = np.zeros(len(FEATURES))
+    weights = np.where(fixed, matcher.index.weights, 0.0)
+    penalised = np.arange(len(FEATURES)) != bias
     for _ in range(FIT_STEPS):
         predicted = 1.0 / (1.0 + np.exp(-(z @ weights)))
-        gradient = z.T @ (predicted - y) / len(y) + L2_PENALTY * weights * (np.arange(len(FEATURES)) != 0)
-        weights -= FIT_LEARNING_RATE * gradient
+        gradient = z.T @ (predicted - y) / len(y) + L2_PENALTY * weights * penalised
+        weights -= FIT_LEARNING_RATE * np.where(fixed, 0.0, gradient)
     return {name: round(float(weight / scale[i]), 4) for i, (name, weight) in enumerate(zip(FEATURES, weights))}

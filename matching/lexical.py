@@ -15,7 +15,6 @@ from matching.text import phrase_pattern, terms
 @dataclass(frozen=True)
 class TermHits:
     body: np.ndarray  # per indicator: Σ over its terms of idf × log(1 + occurrences)
-    title: np.ndarray  # per indicator: Σ over its terms present in the title of idf
     best_chunk: np.ndarray  # per indicator: the chunk holding most of its weight, -1 if none
 
 
@@ -30,24 +29,25 @@ class TermIndex:
         for profile in profiles:
             topics.setdefault(profile.topic, set()).update(profile.terms)
         topic_count = np.array([sum(term in held for held in topics.values()) for term in self.terms])
-        self.idf = np.log1p(len(topics) / topic_count)
-        self.membership = np.zeros((len(profiles), len(self.terms)))
+        membership = np.zeros((len(profiles), len(self.terms)))
         for row, profile in enumerate(profiles):
-            self.membership[row, [column[term] for term in profile.terms]] = 1.0
+            membership[row, [column[term] for term in profile.terms]] = 1.0
+        self.weighted = membership * np.log1p(len(topics) / topic_count)  # indicators × terms
 
     def count(self, text: str) -> np.ndarray:
         lowered = text.lower()
         return np.array([len(pattern.findall(lowered)) for pattern in self.patterns], dtype=float)
 
-    def hits(self, chunks: Sequence[Chunk], title: str) -> TermHits:
+    def hits(self, chunks: Sequence[Chunk]) -> TermHits:
         per_chunk = np.array([self.count(chunk.text) for chunk in chunks]) if chunks else np.zeros((0, len(self.terms)))
-        weighted = self.membership * self.idf  # indicators × terms
-        body = weighted @ np.log1p(per_chunk.sum(axis=0))
-        title_present = (self.count(title) > 0).astype(float)
-        chunk_weight = per_chunk @ weighted.T  # chunks × indicators
+        body = self.weighted @ np.log1p(per_chunk.sum(axis=0))
+        chunk_weight = per_chunk @ self.weighted.T  # chunks × indicators
         best = np.where(chunk_weight.max(axis=0, initial=0) > 0, chunk_weight.argmax(axis=0) if len(chunks) else -1, -1)
-        return TermHits(body=body, title=weighted @ title_present, best_chunk=best)
+        return TermHits(body=body, best_chunk=best)
 
+    def presence(self, text: str) -> np.ndarray:
+        """Per indicator: Σ of idf over its terms present in a short text (a title, a subject, headings)."""
+        return self.weighted @ (self.count(text) > 0).astype(float)
 
 
 BM25_K1 = 1.2

@@ -25,11 +25,22 @@ PASSAGE_CHARS = 400  # enough of a chunk for a reviewer to recognise the evidenc
 FINGERPRINT_CHARS = 16
 # The features of the fusion, in order; the profile file names a weight for each.
 FEATURES = (
-    "bias", "terms", "terms_share", "title_terms", "bm25_relative", "dense_relative", "dense",
-    "policy_fit", "practice_in_policy", "file_name", "length",
+    "bias",
+    "terms",  # curated terms of the indicator's topic in the body, by rarity and repetition
+    "terms_share",  # the same, relative to the document's best topic
+    "title_terms",  # curated terms in the opening words
+    "subject_terms",  # in the "tentang ..." clause, or a report's first words
+    "heading_terms",  # in chapter, part and paragraph titles: a regulation on several subjects names each
+    "bm25_relative",  # BM25 of the indicator's own words, standardised over the indicators
+    "subject_bm25",  # the same on the subject alone
+    "dense_relative",  # sentence-embedding similarity, standardised over the indicators
+    "best_terms", "best_bm25", "best_dense",  # the indicator each channel puts first
+    "policy_on_topic",  # a policy indicator, for an enacted policy, in proportion to its topic's evidence
+    "policy_off_topic",  # a policy indicator, for an enacted policy, for the rest of its topic's share
+    "policy_unenacted",  # a policy indicator for a document that is no enacted policy
+    "practice_in_policy",  # a practice indicator whose topic has a policy indicator, for an enacted policy
+    "file_name",  # the file name cites the indicator
 )
-LENGTH_UNIT_WORDS = 100  # the length feature is log(1 + words / unit): long texts mention more in passing
-
 
 class Decision(StrEnum):
     SUPPORTS = "supports"
@@ -81,7 +92,11 @@ class IndicatorIndex:
         self.terms = TermIndex(self.profiles)
         self.bm25 = ProfileBM25(self.profiles)
         self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles])
-        self.is_practice = np.array([profile.kind is IndicatorKind.PRACTICE for profile in self.profiles])
+        policy_topics = {profile.topic for profile in self.profiles if profile.kind is IndicatorKind.POLICY}
+        self.has_policy_twin = np.array(
+            [profile.kind is IndicatorKind.PRACTICE and profile.topic in policy_topics for profile in self.profiles],
+            dtype=float,
+        )  # its topic's enacted policy is evidence for the policy indicator instead
         missing = [name for name in FEATURES if name not in profile_set.weights]
         if missing:
             raise ProfileError(f"the profile file's fusion weights lack {missing}")
@@ -95,7 +110,7 @@ def matching_fingerprint(
     payload = {
         "model": model,
         "profiles": [asdict(profile) for profile in profile_set.profiles],
-        "markers": profile_set.policy_markers,
+        "markers": asdict(profile_set.policy_markers),
         "weights": profile_set.weights,
         "thresholds": asdict(thresholds),
         "chunking": policy.key,
@@ -111,26 +126,40 @@ def features(
     similarity = chunk_vectors @ index.vectors.T  # chunks × profile texts
     per_indicator = np.column_stack([similarity[:, columns].max(axis=1) for columns in index.text_columns])
     dense, dense_chunk = per_indicator.max(axis=0), per_indicator.argmax(axis=0)
-    hits = index.terms.hits(chunks, structure.title)
+    hits = index.terms.hits(chunks)
+    terms_share = hits.body / (hits.body.max() or 1.0)
     bm25 = index.bm25.scores(" ".join(chunk.text for chunk in chunks))
-    policy_doc = float(structure.is_policy)
+    policy_document = float(structure.is_policy)
+    policy_indicator = index.is_policy.astype(float)
     table = np.column_stack(
         [
             np.ones(len(index.indicators)),
             np.log1p(hits.body),
-            hits.body / (hits.body.max() or 1.0),
-            hits.title,
+            terms_share,
+            index.terms.presence(structure.title),
+            index.terms.presence(structure.subject),
+            index.terms.presence(structure.headings),
             standardise(bm25),
+            standardise(index.bm25.scores(structure.subject)),
             standardise(dense),
-            dense,
-            np.where(index.is_policy, 2 * policy_doc - 1, 0.0),
-            index.is_practice * policy_doc,
+            is_best(terms_share),
+            is_best(bm25),
+            is_best(dense),
+            policy_indicator * policy_document * terms_share,
+            policy_indicator * policy_document * (1 - terms_share),
+            policy_indicator * (1 - policy_document),
+            index.has_policy_twin * policy_document,
             (index.indicators == structure.filename_indicator).astype(float),
-            np.full(len(index.indicators), np.log1p(sum(len(c.text.split()) for c in chunks) / LENGTH_UNIT_WORDS)),
         ]
     )
     best_chunk = np.where(hits.best_chunk >= 0, hits.best_chunk, dense_chunk)
     return table, best_chunk
+
+
+def is_best(values: np.ndarray) -> np.ndarray:
+    """1 for the indicators a channel ranks first for this document (ties included), when it ranks any."""
+    top = values.max()
+    return ((values >= top) & (top > 0)).astype(float)
 
 
 def standardise(values: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from catalog import Framework
+from matching.structure import PolicyMarkers
 
 
 class IndicatorKind(StrEnum):
@@ -32,7 +33,7 @@ class IndicatorProfile:
 @dataclass(frozen=True)
 class ProfileSet:
     profiles: tuple[IndicatorProfile, ...]
-    policy_markers: tuple[str, ...]
+    policy_markers: PolicyMarkers
     weights: dict[str, float]  # of the fusion, by feature name
 
 
@@ -65,4 +66,7 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
                 terms=tuple(term.lower() for term in topics[entry["topic"]]["terms"]),
             )
         )
-    return ProfileSet(tuple(profiles), tuple(data["policy_document_markers"]), dict(data["fusion"]))
+    markers = PolicyMarkers(
+        headings=tuple(data["policy_document_markers"]), titles=tuple(data.get("policy_title_markers", ()))
+    )
+    return ProfileSet(tuple(profiles), markers, dict(data["fusion"]))

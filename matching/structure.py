@@ -1,4 +1,5 @@
-"""What a document's form says before its content: is it an enacted policy, does its file name cite an indicator."""
+"""What a document's form says before its content: its title and subject, its section headings, whether it is
+an enacted policy, and whether its file name cites an indicator."""
 from __future__ import annotations
 
 import re
@@ -7,32 +8,76 @@ from dataclasses import dataclass
 from matching.text import phrase_pattern, words
 
 TITLE_WORDS = 60  # a regulation's heading and its "tentang ..." clause fit in this
-POLICY_MARKER_WITHIN = 12  # words from the start where "PERATURAN/KEPUTUSAN ..." must stand
+POLICY_MARKER_WITHIN = 30  # words from the start where "PERATURAN/KEPUTUSAN ..." must stand, after a letterhead
+POLICY_TITLE_WITHIN = 12  # words from the start where a self-evident policy title ("Kebijakan Internal ...") stands
 # Words of a regulation's heading and preamble: its number, its subject, its considerations, its enactment.
 POLICY_CONFIRMATION = ("nomor", "tentang", "menimbang", "mengingat", "memutuskan", "menetapkan", "ditetapkan")
 ATTACHMENT_OPENING = "lampiran"  # an annex of a decree is the practice document, not the policy
+SUBJECT_OPENING = "tentang"  # "PERATURAN ... NOMOR 5 TAHUN 2024 TENTANG <subject>"
+SUBJECT_WORDS = 20  # the subject clause, or a document's first words when it has none
+# Where a regulation's subject clause ends: the enacting office or the preamble begins.
+SUBJECT_ENDS = frozenset(("dengan", "menimbang", "mengingat", "bahwa", "walikota", "bupati", "gubernur", "menteri", "presiden"))
+HEADING_WORDS = 8  # a chapter, part or paragraph title after its marker
+# "BAB IV ARSITEKTUR SPBE", "Bagian Ketiga Peta Rencana SPBE", "Paragraf 2 Pusat Data": one regulation, many subjects.
+SECTION_HEADING = re.compile(
+    rf"(?<![a-z0-9])(?:bab [ivxlc]+|bagian ke[a-z]+|paragraf \d+)\s+((?:\S+\s+){{0,{HEADING_WORDS - 1}}}\S+)"
+)
 # "35.screenshot LPSE.jpg", "1.a.Perwal.pdf", "16.b.SOP_DC.pdf", "[Indikator 42i] Screenshot ..."
 FILENAME_INDICATOR = re.compile(r"^\s*\[?\s*(?:indikator\s*)?(\d{1,2})(?=[a-z]?[\]\s._-])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
+class PolicyMarkers:
+    """From the profile file: heading words of an enacted policy, and titles that are a policy by themselves."""
+
+    headings: tuple[str, ...]  # "peraturan", "keputusan", ...: confirmed by a number, a "tentang", a preamble
+    titles: tuple[str, ...]  # "kebijakan internal": a policy by its title alone
+
+
+@dataclass(frozen=True)
 class DocumentStructure:
     title: str
+    subject: str
+    headings: str  # the section titles of the whole document, joined
     is_policy: bool
     filename_indicator: int | None
 
 
-def read_structure(opening_text: str, filename: str, policy_markers: tuple[str, ...], indicators: range) -> DocumentStructure:
-    """Title (opening words), policy form and a file-name indicator number, if the number exists in the framework."""
-    opening = words(opening_text)[:TITLE_WORDS]
-    title = " ".join(opening)
-    head = " ".join(opening[:POLICY_MARKER_WITHIN])
-    is_policy = (
-        bool(opening)
-        and opening[0] != ATTACHMENT_OPENING
-        and any(phrase_pattern(marker).search(head) for marker in policy_markers)
-        and any(word in opening for word in POLICY_CONFIRMATION)
-    )
+def read_structure(text: str, filename: str, markers: PolicyMarkers, indicators: range) -> DocumentStructure:
+    """Title (opening words), subject, section headings, policy form, and a file-name indicator number if the
+    framework has it."""
+    opening = words(text[: TITLE_WORDS * 20])[:TITLE_WORDS]
     found = FILENAME_INDICATOR.match(filename)
     number = int(found.group(1)) if found else None
-    return DocumentStructure(title, is_policy, number if number in indicators else None)
+    return DocumentStructure(
+        title=" ".join(opening),
+        subject=subject(opening),
+        headings=" | ".join(dict.fromkeys(SECTION_HEADING.findall(text.lower()))),
+        is_policy=is_policy(opening, markers),
+        filename_indicator=number if number in indicators else None,
+    )
+
+
+def is_policy(opening: list[str], markers: PolicyMarkers) -> bool:
+    """An enacted regulation, decree or circular, not a report citing one later or the annex of one."""
+    if not opening or opening[0] == ATTACHMENT_OPENING:
+        return False
+    title = " ".join(opening[:POLICY_TITLE_WITHIN])
+    if any(phrase_pattern(marker).search(title) for marker in markers.titles):
+        return True
+    head = " ".join(opening[:POLICY_MARKER_WITHIN])
+    return any(phrase_pattern(marker).search(head) for marker in markers.headings) and any(
+        word in opening for word in POLICY_CONFIRMATION
+    )
+
+
+def subject(opening: list[str]) -> str:
+    """A regulation's "tentang ..." clause; otherwise the first words, where a report or manual names itself."""
+    if SUBJECT_OPENING not in opening:
+        return " ".join(opening[:SUBJECT_WORDS])
+    clause: list[str] = []
+    for word in opening[opening.index(SUBJECT_OPENING) + 1 :][:SUBJECT_WORDS]:
+        if word in SUBJECT_ENDS and clause:
+            break
+        clause.append(word)
+    return " ".join(clause)

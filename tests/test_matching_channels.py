@@ -11,11 +11,11 @@ from matching.chunking import Chunk
 from matching.engine import Matcher
 from matching.lexical import TermIndex
 from matching.profiles import load_profiles
-from matching.structure import read_structure
+from matching.structure import PolicyMarkers, read_structure
 from settings import Settings
 from spbe_evidence.cli import EXIT_OK, main
 
-MARKERS = ("peraturan", "keputusan", "surat edaran")
+MARKERS = PolicyMarkers(headings=("peraturan", "keputusan", "surat edaran"), titles=("kebijakan internal",))
 INDICATORS = range(1, 48)
 
 
@@ -46,6 +46,35 @@ def test_the_annex_of_a_decree_is_not_the_policy_itself():
     assert not read_structure(text, "", MARKERS, INDICATORS).is_policy
 
 
+def test_a_decree_under_a_letterhead_is_a_policy_document():
+    text = ("PEMERINTAH KABUPATEN SEKAR WANGI DINAS KOMUNIKASI DAN INFORMATIKA Jl. Merdeka No. 2 Telp. 0511 325112 "
+            "KEPUTUSAN KEPALA DINAS KOMUNIKASI DAN INFORMATIKA NOMOR 15 TAHUN 2024 TENTANG TIM PENGELOLA SITUS WEB")
+    assert read_structure(text, "", MARKERS, INDICATORS).is_policy
+
+
+def test_a_kebijakan_internal_chapter_is_a_policy_by_its_title():
+    text = "6 KEBIJAKAN INTERNAL PUSAT DATA 6.1 Tujuan. Standar ini mengatur penyelenggaraan pusat data."
+    assert read_structure(text, "", MARKERS, INDICATORS).is_policy
+
+
+def test_the_subject_of_a_regulation_is_its_tentang_clause():
+    text = ("PERATURAN WALI KOTA BANJARMASIN NOMOR 5 TAHUN 2024 TENTANG PENYELENGGARAAN SATU DATA "
+            "DENGAN RAHMAT TUHAN YANG MAHA ESA WALI KOTA BANJARMASIN, Menimbang: bahwa ...")
+    assert read_structure(text, "", MARKERS, INDICATORS).subject == "penyelenggaraan satu data"
+
+
+def test_a_report_is_its_own_subject():
+    text = "LAPORAN HASIL AUDIT APLIKASI SIMPEG TAHUN 2024 Bab I Pendahuluan"
+    assert read_structure(text, "", MARKERS, INDICATORS).subject.startswith("laporan hasil audit aplikasi simpeg")
+
+
+def test_section_headings_are_read_from_the_whole_document():
+    text = ("PERATURAN WALI KOTA TENTANG SPBE ... Pasal 5 ... Bagian Kedua Arsitektur SPBE Pasal 6 Arsitektur SPBE "
+            "disusun ... Paragraf 2 Pusat Data Pasal 20 Pemerintah Daerah menyelenggarakan pusat data ...")
+    headings = read_structure(text, "", MARKERS, INDICATORS).headings
+    assert "arsitektur spbe" in headings and "pusat data" in headings
+
+
 @pytest.mark.parametrize(
     ("filename", "indicator"),
     [("35.screenshot LPSE.jpg", 35), ("1.a.Perwal-1-2020.pdf", 1), ("16.b.SOP_DC.pdf", 16),
@@ -58,7 +87,7 @@ def test_a_file_name_may_cite_its_indicator(filename, indicator):
 def test_curated_terms_point_to_their_indicator():
     settings = Settings(_env_file=None)
     profiles = load_profiles(settings.profiles_file, load_framework(settings.framework_file)).profiles
-    hits = TermIndex(profiles).hits([Chunk(1, "Tampilan aplikasi SRIKANDI untuk naskah dinas elektronik")], "")
+    hits = TermIndex(profiles).hits([Chunk(1, "Tampilan aplikasi SRIKANDI untuk naskah dinas elektronik")])
     assert profiles[int(hits.body.argmax())].indicator == 37
     assert hits.best_chunk[36] == 0
 
@@ -75,6 +104,30 @@ def test_curated_terms_point_to_their_indicator():
 )
 def test_the_right_indicator_comes_first(matcher, text, indicator):
     assert matcher.match(*matcher.embed(document(text)))[0].indicator == indicator
+
+
+def test_a_regulation_on_several_subjects_supports_the_policy_indicator_of_each(matcher):
+    regulation = (
+        "PERATURAN WALI KOTA BANUA RAYA NOMOR 7 TAHUN 2024 TENTANG SISTEM PEMERINTAHAN BERBASIS ELEKTRONIK "
+        "DENGAN RAHMAT TUHAN YANG MAHA ESA WALI KOTA BANUA RAYA, Menimbang: bahwa perlu tata kelola SPBE. "
+        "BAB II TATA KELOLA SPBE Bagian Kedua Arsitektur SPBE Pasal 6 Arsitektur SPBE Pemerintah Daerah disusun "
+        "berpedoman pada Arsitektur SPBE Nasional dan memuat referensi arsitektur dan domain arsitektur. "
+        "Bagian Ketiga Peta Rencana SPBE Pasal 9 Peta Rencana SPBE disusun untuk 5 tahun dan memuat tahapan "
+        "pengembangan. Paragraf 2 Pusat Data Pasal 20 Pemerintah Daerah menggunakan pusat data nasional dan "
+        "menyelenggarakan pusat data daerah dengan ruang server yang memenuhi standar. Ditetapkan di Banua Raya."
+    )
+    supported = {m.indicator for m in matcher.match(*matcher.embed(document(regulation))) if m.decision == "supports"}
+    assert supported == {1, 2, 5}  # Kebijakan Internal Arsitektur, Peta Rencana, Layanan Pusat Data
+
+
+def test_a_decree_on_a_service_supports_the_service_not_a_policy_indicator(matcher):
+    decree = (
+        "KEPUTUSAN WALI KOTA BANUA RAYA NOMOR 188.45/77/HK/2024 TENTANG PENETAPAN APLIKASI SRIKANDI SEBAGAI "
+        "APLIKASI UMUM BIDANG KEARSIPAN DINAMIS WALI KOTA BANUA RAYA, Menimbang: bahwa kearsipan dinamis "
+        "dilaksanakan dengan naskah dinas elektronik. MEMUTUSKAN: Menetapkan SRIKANDI sebagai aplikasi kearsipan."
+    )
+    supported = [m.indicator for m in matcher.match(*matcher.embed(document(decree))) if m.decision == "supports"]
+    assert supported == [37]
 
 
 def test_the_passage_is_where_the_evidence_is(matcher):
@@ -118,3 +171,19 @@ def test_eval_reads_a_folder_of_files_with_labels(tmp_path, capsys):
     assert main(["eval", "--format", "json", str(tmp_path)]) == EXIT_OK
     report = json.loads(capsys.readouterr().out)
     assert report["documents"] == len(labels) and report["negatives"] == 1
+
+
+def test_fitting_keeps_the_weight_of_a_feature_the_data_cannot_show(matcher):
+    from matching.evaluation import EmbeddingCache, LabelledDocument, fit_weights
+    from matching.matcher import FEATURES
+
+    texts = {
+        "Panduan LPSE: tender pengadaan barang dan jasa secara elektronik di SPSE dan e-katalog.": [35],
+        "Aplikasi SIMPEG untuk layanan kepegawaian, kenaikan pangkat, cuti dan data ASN.": [36],
+        "Undangan Festival Budaya Sungai: lomba jukung hias dan pasar terapung.": [],
+    }
+    dataset = [LabelledDocument(str(n), "", document(text), frozenset(labels)) for n, (text, labels) in enumerate(texts.items())]
+    framework = load_framework(Settings(_env_file=None).framework_file)
+    weights = fit_weights(dataset, matcher, framework, EmbeddingCache(None, matcher.model_name, matcher.chunking.key))
+    assert weights["file_name"] == round(float(matcher.index.weights[FEATURES.index("file_name")]), 4)  # no file names here
+    assert set(weights) == set(FEATURES)
