@@ -203,15 +203,12 @@ def fit_weights(
         rows.append(table)
         targets.append(np.isin(matcher.index.indicators, list(gold)).astype(float))
     x, y = np.vstack(rows), np.concatenate(targets)
-    bias = FEATURES.index("bias")
+    penalised = np.arange(len(FEATURES)) != FEATURES.index("bias")  # the bias is learnt, never fixed or shrunk
     scale = x.std(axis=0)
-    fixed = scale == 0
-    fixed[bias] = False
-    scale[fixed] = 1.0
-    scale[bias] = 1.0
+    fixed = (scale == 0) & penalised
+    scale[scale == 0] = 1.0
     z = x / scale
     weights = np.where(fixed, matcher.index.weights, 0.0)
-    penalised = np.arange(len(FEATURES)) != bias
     for _ in range(FIT_STEPS):
         predicted = 1.0 / (1.0 + np.exp(-(z @ weights)))
         gradient = z.T @ (predicted - y) / len(y) + L2_PENALTY * weights * penalised

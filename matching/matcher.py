@@ -91,7 +91,7 @@ class IndicatorIndex:
         self.vectors = embedder.encode(texts)
         self.terms = TermIndex(self.profiles)
         self.bm25 = ProfileBM25(self.profiles)
-        self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles])
+        self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles], dtype=float)
         policy_topics = {profile.topic for profile in self.profiles if profile.kind is IndicatorKind.POLICY}
         self.has_policy_twin = np.array(
             [profile.kind is IndicatorKind.PRACTICE and profile.topic in policy_topics for profile in self.profiles],
@@ -130,7 +130,6 @@ def features(
     terms_share = hits.body / (hits.body.max() or 1.0)
     bm25 = index.bm25.scores(" ".join(chunk.text for chunk in chunks))
     policy_document = float(structure.is_policy)
-    policy_indicator = index.is_policy.astype(float)
     table = np.column_stack(
         [
             np.ones(len(index.indicators)),
@@ -145,9 +144,9 @@ def features(
             is_best(terms_share),
             is_best(bm25),
             is_best(dense),
-            policy_indicator * policy_document * terms_share,
-            policy_indicator * policy_document * (1 - terms_share),
-            policy_indicator * (1 - policy_document),
+            index.is_policy * policy_document * terms_share,
+            index.is_policy * policy_document * (1 - terms_share),
+            index.is_policy * (1 - policy_document),
             index.has_policy_twin * policy_document,
             (index.indicators == structure.filename_indicator).astype(float),
         ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from matching.text import phrase_pattern, words
 
 TITLE_WORDS = 60  # a regulation's heading and its "tentang ..." clause fit in this
+OPENING_CHARS = TITLE_WORDS * 20  # ample for the opening words, so the whole text is not tokenised for them
 POLICY_MARKER_WITHIN = 30  # words from the start where "PERATURAN/KEPUTUSAN ..." must stand, after a letterhead
 POLICY_TITLE_WITHIN = 12  # words from the start where a self-evident policy title ("Kebijakan Internal ...") stands
 # Words of a regulation's heading and preamble: its number, its subject, its considerations, its enactment.
@@ -46,7 +47,7 @@ class DocumentStructure:
 def read_structure(text: str, filename: str, markers: PolicyMarkers, indicators: range) -> DocumentStructure:
     """Title (opening words), subject, section headings, policy form, and a file-name indicator number if the
     framework has it."""
-    opening = words(text[: TITLE_WORDS * 20])[:TITLE_WORDS]
+    opening = words(text[:OPENING_CHARS])[:TITLE_WORDS]
     found = FILENAME_INDICATOR.match(filename)
     number = int(found.group(1)) if found else None
     return DocumentStructure(

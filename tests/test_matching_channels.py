@@ -9,7 +9,9 @@ from catalog import load_framework
 from extractors.document import Block, BlockKind, Document, Page, Status, TextSource
 from matching.chunking import Chunk
 from matching.engine import Matcher
+from matching.evaluation import EmbeddingCache, LabelledDocument, fit_weights
 from matching.lexical import TermIndex
+from matching.matcher import FEATURES
 from matching.profiles import load_profiles
 from matching.structure import PolicyMarkers, read_structure
 from settings import Settings
@@ -174,9 +176,6 @@ def test_eval_reads_a_folder_of_files_with_labels(tmp_path, capsys):
 
 
 def test_fitting_keeps_the_weight_of_a_feature_the_data_cannot_show(matcher):
-    from matching.evaluation import EmbeddingCache, LabelledDocument, fit_weights
-    from matching.matcher import FEATURES
-
     texts = {
         "Panduan LPSE: tender pengadaan barang dan jasa secara elektronik di SPSE dan e-katalog.": [35],
         "Aplikasi SIMPEG untuk layanan kepegawaian, kenaikan pangkat, cuti dan data ASN.": [36],
