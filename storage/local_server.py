@@ -45,6 +45,7 @@ VOLUME_SIZE_LIMIT_MB = 64  # small volumes: the default 30 GB would preallocate 
 
 MASTER_ELECTION_TIMEOUT = "1s"
 MASTER_HEALTH_PATH = "/cluster/healthz"  # 200 once the master leads, 503 before
+MASTER_TOPOLOGY_PATH = "/dir/status"  # JSON topology: lists a volume server once it has joined
 
 READY_TIMEOUT_SECONDS = 30.0
 READY_POLL_SECONDS = 0.1
@@ -230,8 +231,10 @@ class LocalS3Server:
         return path
 
     def _wait_until_ready(self, process: subprocess.Popen[bytes], master_port: int) -> None:
-        """Poll until S3 answers and the master leads (S3 answers before writes work).
+        """Poll until S3 answers, the master leads and a volume server has joined.
 
+        S3 answers before writes work; after a restart, reads of stored objects fail with
+        500 until the volume server has reported its volumes to the master.
         Fails early, with weed's last log lines, if weed exits.
         """
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
@@ -244,7 +247,7 @@ class LocalS3Server:
                     f" last lines of {self.log_path}:\n{self._log_tail()}"
                 )
             master_status = _http_status(LOOPBACK, master_port, MASTER_HEALTH_PATH)
-            if master_status == HTTPStatus.OK and is_up(self.endpoint):
+            if master_status == HTTPStatus.OK and _volume_server_joined(master_port) and is_up(self.endpoint):
                 return
             time.sleep(READY_POLL_SECONDS)
         self.stop()
@@ -380,16 +383,39 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _http_status(host: str, port: int, path: str) -> int | None:
-    """Status of an anonymous GET, None when nothing answers."""
+def _http_get(host: str, port: int, path: str) -> tuple[int, bytes] | None:
+    """Status and body of an anonymous GET, None when nothing answers."""
     connection = http.client.HTTPConnection(host, port, timeout=PROBE_TIMEOUT_SECONDS)
     try:
         connection.request("GET", path)
-        return connection.getresponse().status
+        response = connection.getresponse()
+        return response.status, response.read()
     except (OSError, http.client.HTTPException):
         return None
     finally:
         connection.close()
+
+
+def _http_status(host: str, port: int, path: str) -> int | None:
+    """Status of an anonymous GET, None when nothing answers."""
+    answer = _http_get(host, port, path)
+    return None if answer is None else answer[0]
+
+
+def _volume_server_joined(master_port: int) -> bool:
+    """Whether the master's topology lists a volume server (it joins by heartbeat, with its volumes)."""
+    answer = _http_get(LOOPBACK, master_port, MASTER_TOPOLOGY_PATH)
+    if answer is None:
+        return False
+    try:
+        topology = json.loads(answer[1]).get("Topology") or {}
+    except ValueError:
+        return False
+    return any(
+        rack.get("DataNodes")
+        for data_center in topology.get("DataCenters") or []
+        for rack in data_center.get("Racks") or []
+    )
 
 
 def _split_endpoint(endpoint: str) -> tuple[str, int]:
