@@ -67,6 +67,8 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
             )
         )
     markers = PolicyMarkers(
-        headings=tuple(data["policy_document_markers"]), titles=tuple(data.get("policy_title_markers", ()))
+        headings=tuple(data["policy_document_markers"]),
+        titles=tuple(data.get("policy_title_markers", ())),
+        general_subjects=tuple(data.get("policy_general_subjects", ())),
     )
     return ProfileSet(tuple(profiles), markers, dict(data["fusion"]))

@@ -16,8 +16,13 @@ POLICY_CONFIRMATION = ("nomor", "tentang", "menimbang", "mengingat", "memutuskan
 ATTACHMENT_OPENING = "lampiran"  # an annex of a decree is the practice document, not the policy
 SUBJECT_OPENING = "tentang"  # "PERATURAN ... NOMOR 5 TAHUN 2024 TENTANG <subject>"
 SUBJECT_WORDS = 20  # the subject clause, or a document's first words when it has none
-# Where a regulation's subject clause ends: the enacting office or the preamble begins.
-SUBJECT_ENDS = frozenset(("dengan", "menimbang", "mengingat", "bahwa", "walikota", "bupati", "gubernur", "menteri", "presiden"))
+# Where a regulation's subject clause ends: the enacting office, the preamble or the body begins.
+SUBJECT_ENDS = frozenset(
+    ("dengan", "menimbang", "mengingat", "bahwa", "walikota", "bupati", "gubernur", "menteri", "presiden", "pasal", "bab")
+)
+# "... tentang Sistem Pemerintahan Berbasis Elektronik 2. Peraturan ...": the next item of a legal-basis list
+# (a one- or two-digit numeral; years have four) ends a subject read from that list.
+LIST_NUMERAL = re.compile(r"\d{1,2}")
 HEADING_WORDS = 8  # a chapter, part or paragraph title after its marker
 # "BAB IV ARSITEKTUR SPBE", "Bagian Ketiga Peta Rencana SPBE", "Paragraf 2 Pusat Data": one regulation, many subjects.
 SECTION_HEADING = re.compile(
@@ -33,6 +38,7 @@ class PolicyMarkers:
 
     headings: tuple[str, ...]  # "peraturan", "keputusan", ...: confirmed by a number, a "tentang", a preamble
     titles: tuple[str, ...]  # "kebijakan internal": a policy by its title alone
+    general_subjects: tuple[str, ...] = ()  # "sistem pemerintahan berbasis elektronik": a policy on SPBE as a whole
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class DocumentStructure:
     subject: str
     headings: str  # the section titles of the whole document, joined
     is_policy: bool
+    is_general_policy: bool  # an enacted policy on SPBE as a whole: it sets the policy of every topic it covers
     filename_indicator: int | None
 
 
@@ -50,11 +57,14 @@ def read_structure(text: str, filename: str, markers: PolicyMarkers, indicators:
     opening = words(text[:OPENING_CHARS])[:TITLE_WORDS]
     found = FILENAME_INDICATOR.match(filename)
     number = int(found.group(1)) if found else None
+    clause = subject(opening)
+    policy = is_policy(opening, markers)
     return DocumentStructure(
         title=" ".join(opening),
-        subject=subject(opening),
+        subject=clause,
         headings=" | ".join(dict.fromkeys(SECTION_HEADING.findall(text.lower()))),
-        is_policy=is_policy(opening, markers),
+        is_policy=policy,
+        is_general_policy=policy and is_general(clause, markers.general_subjects),
         filename_indicator=number if number in indicators else None,
     )
 
@@ -78,7 +88,12 @@ def subject(opening: list[str]) -> str:
         return " ".join(opening[:SUBJECT_WORDS])
     clause: list[str] = []
     for word in opening[opening.index(SUBJECT_OPENING) + 1 :][:SUBJECT_WORDS]:
-        if word in SUBJECT_ENDS and clause:
+        if (word in SUBJECT_ENDS or LIST_NUMERAL.fullmatch(word)) and clause:
             break
         clause.append(word)
     return " ".join(clause)
+
+
+def is_general(subject: str, general_subjects: tuple[str, ...]) -> bool:
+    """Whether the subject is SPBE as a whole ("penyelenggaraan SPBE di ..."), not one part of it ("tim koordinasi SPBE")."""
+    return any(subject == general or subject.startswith(f"{general} ") for general in general_subjects)

@@ -17,7 +17,11 @@ from matching.structure import PolicyMarkers, read_structure
 from settings import Settings
 from spbe_evidence.cli import EXIT_OK, main
 
-MARKERS = PolicyMarkers(headings=("peraturan", "keputusan", "surat edaran"), titles=("kebijakan internal",))
+MARKERS = PolicyMarkers(
+    headings=("peraturan", "keputusan", "surat edaran"),
+    titles=("kebijakan internal",),
+    general_subjects=("sistem pemerintahan berbasis elektronik", "penyelenggaraan sistem pemerintahan berbasis elektronik"),
+)
 INDICATORS = range(1, 48)
 
 
@@ -63,6 +67,27 @@ def test_the_subject_of_a_regulation_is_its_tentang_clause():
     text = ("PERATURAN WALI KOTA BANJARMASIN NOMOR 5 TAHUN 2024 TENTANG PENYELENGGARAAN SATU DATA "
             "DENGAN RAHMAT TUHAN YANG MAHA ESA WALI KOTA BANJARMASIN, Menimbang: bahwa ...")
     assert read_structure(text, "", MARKERS, INDICATORS).subject == "penyelenggaraan satu data"
+
+
+def test_a_subject_read_from_a_legal_basis_list_ends_at_the_next_item():
+    text = ("KEBIJAKAN INTERNAL PUSAT DATA Dasar hukum: 1. Peraturan Presiden Nomor 95 Tahun 2018 tentang Sistem "
+            "Pemerintahan Berbasis Elektronik 2. Peraturan Menteri Komunikasi dan Informatika Nomor 4 Tahun 2016")
+    assert read_structure(text, "", MARKERS, INDICATORS).subject == "sistem pemerintahan berbasis elektronik"
+
+
+@pytest.mark.parametrize(
+    ("text", "general"),
+    [
+        ("PERATURAN WALI KOTA BANUA RAYA NOMOR 7 TAHUN 2024 TENTANG PENYELENGGARAAN SISTEM PEMERINTAHAN BERBASIS "
+         "ELEKTRONIK DI LINGKUNGAN PEMERINTAH KOTA BANUA RAYA DENGAN RAHMAT TUHAN YANG MAHA ESA", True),
+        ("PERATURAN BUPATI SEKAR WANGI NOMOR 3 TAHUN 2023 TENTANG SISTEM PEMERINTAHAN BERBASIS ELEKTRONIK Pasal 1", True),
+        ("KEPUTUSAN WALI KOTA BANUA RAYA NOMOR 12 TAHUN 2024 TENTANG TIM KOORDINASI SISTEM PEMERINTAHAN BERBASIS "
+         "ELEKTRONIK Menimbang: bahwa", False),
+        ("SISTEM PEMERINTAHAN BERBASIS ELEKTRONIK KOTA BANUA RAYA: laporan capaian tahun 2024", False),
+    ],
+)  # fmt: skip
+def test_a_policy_on_spbe_as_a_whole_is_told_from_a_policy_on_one_part_of_it(text, general):
+    assert read_structure(text, "", MARKERS, INDICATORS).is_general_policy is general
 
 
 def test_a_report_is_its_own_subject():
@@ -120,6 +145,19 @@ def test_a_regulation_on_several_subjects_supports_the_policy_indicator_of_each(
     )
     supported = {m.indicator for m in matcher.match(*matcher.embed(document(regulation))) if m.decision == "supports"}
     assert supported == {1, 2, 5}  # Kebijakan Internal Arsitektur, Peta Rencana, Layanan Pusat Data
+
+
+def test_a_regulation_on_spbe_as_a_whole_supports_the_policy_indicator_of_each_topic_it_covers(matcher):
+    regulation = (
+        "PERATURAN BUPATI SEKAR WANGI NOMOR 3 TAHUN 2023 TENTANG PENYELENGGARAAN SISTEM PEMERINTAHAN BERBASIS "
+        "ELEKTRONIK DENGAN RAHMAT TUHAN YANG MAHA ESA BUPATI SEKAR WANGI, Menimbang: bahwa perlu tata kelola SPBE. "
+        "Pasal 4 Manajemen data dilaksanakan melalui Satu Data Indonesia dengan standar data, metadata dan "
+        "interoperabilitas data. Pasal 9 Audit teknologi informasi dan komunikasi meliputi audit infrastruktur, "
+        "audit aplikasi dan audit keamanan SPBE. Pasal 12 Manajemen keamanan informasi SPBE menerapkan standar "
+        "keamanan informasi. Ditetapkan di Sekar Wangi."
+    )
+    supported = {m.indicator for m in matcher.match(*matcher.embed(document(regulation))) if m.decision == "supports"}
+    assert supported == {3, 8, 9}  # Kebijakan Internal Manajemen Data, Keamanan Informasi, Audit TIK
 
 
 def test_a_decree_on_a_service_supports_the_service_not_a_policy_indicator(matcher):
