@@ -38,9 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from extractors import DEFAULT_LIMITS, Document, TextSource, extract_path  # noqa: E402
 from extractors.ocr_quality import character_error_rate, word_recall  # noqa: E402
+from extractors.pdf import POINTS_PER_INCH  # noqa: E402
 
 KIBIBYTES_PER_MEBIBYTE = 1024
-POINTS_PER_INCH = 72
 SCAN_DPI = 200  # what office scanners are set to
 SCREENSHOT_DPI = 110  # letters of a screen capture: ~13 px
 REFERENCE_WORD_CUT = 4000  # items.jsonl texts were cut at 4,000 words
@@ -234,7 +234,7 @@ def measure(paths: list[Path], isolated: bool, pdf_tables: bool) -> dict:
     # Tesseract's own RSS is not here: a forked child's maximum starts at its parent's size, so
     # RUSAGE_CHILDREN would only repeat ours. Measured apart: ~90 MB for a 300 DPI A4 page.
     own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / KIBIBYTES_PER_MEBIBYTE
-    text_only = [path for path, row in zip(paths, files) if not row["ocr"] and not row["ocr_skipped"]]
+    text_only = [path for path, row in zip(paths, files) if _text_layer_only(row)]
     raw_pages, raw_seconds = raw_pdfium_seconds(text_only)
     return {
         "files": files,
@@ -244,6 +244,11 @@ def measure(paths: list[Path], isolated: bool, pdf_tables: bool) -> dict:
         "raw_seconds": raw_seconds,
         "worker_start_seconds": worker_start,
     }
+
+
+def _text_layer_only(row: dict) -> bool:
+    """A file read from its text layer alone: no page needed OCR."""
+    return not row["ocr"] and not row["ocr_skipped"]
 
 
 def measured(paths: list[Path], *, isolated: bool = False, pdf_tables: bool = False) -> dict:
@@ -267,7 +272,7 @@ def rate(pages: int, seconds: float) -> str:
 def summary(name: str, result: dict) -> str:
     """One row: all pages, then text-layer files against the raw loop, then OCR files, then memory."""
     files = result["files"]
-    text_rows = [row for row in files if not row["ocr"] and not row["ocr_skipped"]]
+    text_rows = [row for row in files if _text_layer_only(row)]
     ocr_rows = [row for row in files if row["ocr"]]
     pages, seconds = sum(row["pages"] for row in files), sum(row["seconds"] for row in files)
     text_pages, text_seconds = sum(row["pages"] for row in text_rows), sum(row["seconds"] for row in text_rows)
@@ -279,8 +284,8 @@ def summary(name: str, result: dict) -> str:
         ratio = f"{(text_pages / text_seconds) / (result['raw_pages'] / result['raw_seconds']):.2f}"
     return (
         f"| {name} | {len(files)} | {pages} | {seconds:.2f} | {rate(pages, seconds)} | "
-        f"{rate(text_pages, text_seconds) if text_rows else '-'} | {raw} | {ratio} | "
-        f"{rate(ocr_pages, ocr_seconds) if ocr_rows else '-'} | {not_read or '-'} | "
+        f"{rate(text_pages, text_seconds)} | {raw} | {ratio} | "
+        f"{rate(ocr_pages, ocr_seconds)} | {not_read or '-'} | "
         f"{result['rss_before_mb'] or '-'} | {result['peak_rss_mb'] or '-'} | "
         f"{', '.join(sorted({row['status'] for row in files}))} |"
     )

@@ -30,8 +30,6 @@ from settings import MEBIBYTE
 
 __all__ = [
     "DEFAULT_LIMITS",
-    "DEFAULT_MAX_BYTES",
-    "DEFAULT_MAX_PAGES",
     "Block",
     "BlockKind",
     "Document",
@@ -44,10 +42,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-# Same defaults as Settings, for callers without one (scripts, the REPL); services pass settings values.
-DEFAULT_MAX_BYTES: int = DEFAULT_LIMITS.max_bytes
-DEFAULT_MAX_PAGES: int = DEFAULT_LIMITS.max_pages
 
 # Enough of an unrecognised file's start for an operator to tell what it was.
 LEADING_BYTES_LOGGED = 16

@@ -1,8 +1,12 @@
 """The one document shape every extractor returns, whatever the format or failure."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+
+CELL_SEPARATOR = " | "
+ROW_SEPARATOR = "\n"
 
 
 class Status(StrEnum):
@@ -34,6 +38,11 @@ class TextSource(StrEnum):
 class Block:
     kind: BlockKind
     text: str
+
+
+def table_text(rows: Iterable[Sequence[str]]) -> str:
+    """A TABLE block's text, the same for every format: cells joined by " | ", rows by newline, empty rows left out."""
+    return ROW_SEPARATOR.join(CELL_SEPARATOR.join(cells) for cells in rows if any(cells))
 
 
 @dataclass(frozen=True)

@@ -17,15 +17,13 @@ import pypdfium2.raw as pdfium_c
 from pdfplumber.page import Page as PlumberPage
 from pdfplumber.table import Table
 
-from extractors.document import Block, BlockKind
+from extractors.document import Block, BlockKind, table_text
 from extractors.failures import describe
 
 logger = logging.getLogger(__name__)
 
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom, as pdfplumber gives them
 
-CELL_SEPARATOR = " | "
-ROW_SEPARATOR = "\n"
 
 # A ruled table draws a line per row and column, or a rectangle per cell (4 for the smallest
 # table); a letterhead draws one or two lines.
@@ -48,12 +46,7 @@ def _ruled(page: pdfium.PdfPage) -> bool:
 
 def _table_text(table: Table) -> str:
     """Rows of cells; a merged cell (None past its first grid column) is written once."""
-    rows = []
-    for row in table.extract():
-        cells = [" ".join(cell.split()) for cell in row if cell is not None]
-        if any(cells):
-            rows.append(CELL_SEPARATOR.join(cells))
-    return ROW_SEPARATOR.join(rows)
+    return table_text([" ".join(cell.split()) for cell in row if cell is not None] for row in table.extract())
 
 
 def _clipped(box: Box, page: Box) -> Box:

@@ -16,7 +16,7 @@ from pptx.shapes.base import BaseShape
 from pptx.slide import Slide
 
 from extractors import packages
-from extractors.document import Block, BlockKind, Page, TextSource
+from extractors.document import CELL_SEPARATOR, ROW_SEPARATOR, Block, BlockKind, Page, TextSource
 from extractors.failures import corrupt, too_many_pages, with_text
 from extractors.limits import ExtractionLimits
 
@@ -26,8 +26,6 @@ NO_TEXT_MESSAGE = (
     "simpan sebagai PDF lalu unggah lagi."
 )
 
-CELL_SEPARATOR = " | "
-ROW_SEPARATOR = "\n"
 LINE_BREAK = "\v"  # python-pptx's text for a soft line break (Shift+Enter)
 
 # What python-pptx raises for a presentation it cannot read.

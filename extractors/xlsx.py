@@ -17,7 +17,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from extractors import packages
-from extractors.document import Block, BlockKind, Page, TextSource
+from extractors.document import Block, BlockKind, Page, TextSource, table_text
 from extractors.failures import corrupt, too_many_pages, with_text
 from extractors.limits import ExtractionLimits
 
@@ -26,8 +26,6 @@ NO_TEXT_MESSAGE = (
     "Berkas Excel ini tidak berisi data. Periksa apakah berkas yang benar sudah diunggah, lalu unggah lagi."
 )
 
-CELL_SEPARATOR = " | "
-ROW_SEPARATOR = "\n"
 
 # What openpyxl raises for a workbook it cannot read.
 UNREADABLE_WORKBOOK = (
@@ -57,7 +55,7 @@ def _cell_text(value: CellValue) -> str:
     return " ".join(str(value).split())
 
 
-def _rows(sheet: ReadOnlyWorksheet) -> list[str]:
+def _rows(sheet: ReadOnlyWorksheet) -> list[list[str]]:
     """Rows with a value, trailing empty cells dropped; a merged cell has its value in its first cell only."""
     rows = []
     for values in sheet.iter_rows(values_only=True):
@@ -65,7 +63,7 @@ def _rows(sheet: ReadOnlyWorksheet) -> list[str]:
         while cells and not cells[-1]:
             cells.pop()
         if cells:
-            rows.append(CELL_SEPARATOR.join(cells))
+            rows.append(cells)
     return rows
 
 
@@ -83,7 +81,7 @@ def read(data: bytes, limits: ExtractionLimits) -> list[Page]:
         pages = []
         for number, sheet in enumerate(sheets, start=1):
             rows = _rows(sheet)
-            blocks = [Block(BlockKind.PARAGRAPH, sheet.title), Block(BlockKind.TABLE, ROW_SEPARATOR.join(rows))]
+            blocks = [Block(BlockKind.PARAGRAPH, sheet.title), Block(BlockKind.TABLE, table_text(rows))]
             pages.append(Page(number, blocks if rows else [], TextSource.DOCUMENT))
     except UNREADABLE_WORKBOOK as error:
         raise corrupt(error, FORMAT_LABEL) from error

@@ -237,6 +237,7 @@ def run_year(
     log.info("Run %s done in %.1f s (%s): %s", run_id, stopwatch.total, stopwatch, totals_line(counts))
     if not city.partial:  # the artifacts' history is of the whole city, like the latest reports
         publish_summary_artifacts(publication.summary)
+    city_files = published_files(publication.city)
     return {
         "run_id": run_id,
         "year": year,
@@ -244,8 +245,8 @@ def run_year(
         "durations": stopwatch.laps,
         "workers": dict(Counter(document.claimed_by for document in documents if document.claimed_by)),
         "reports": [report_entry(report) for report in publication.skpd],
-        "dashboard": published_files(publication.city)["html"],
-        "city_summary": published_files(publication.city),
+        "dashboard": city_files["html"],
+        "city_summary": city_files,
         "manifest": publication.manifest_key,
         "coverage_table": coverage_table(city),
     }

@@ -10,13 +10,12 @@ the same pieces, so what an operator runs is what is tested.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from http import HTTPStatus
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from flows.operations import ensure_run_slot
 from settings import get_settings
 from storage import local_server
+from storage.processes import PROC, http_status, pid_alive, send_signal, wait_for_exit
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PREFECT_FILE = PROJECT_DIR / "prefect.yaml"
@@ -37,9 +37,7 @@ READY_POLL_SECONDS = 0.5
 PROBE_TIMEOUT_SECONDS = 2.0
 STOP_GRACE_SECONDS = 10.0  # a worker waits for its flow-run processes, the server for its services
 KILL_WAIT_SECONDS = 5.0
-DEATH_POLL_SECONDS = 0.1
 LOG_TAIL_LINES = 30
-PROC = Path("/proc")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -68,11 +66,11 @@ class ManagedProcess:
             return
         family = descendants(self.process.pid)
         _signal_group(self.process.pid, signal.SIGTERM)
-        if _wait(lambda: not self.running(), STOP_GRACE_SECONDS) and not any(map(_alive, family)):
+        if wait_for_exit(self.running, STOP_GRACE_SECONDS) and not any(map(pid_alive, family)):
             return
         _signal_group(self.process.pid, signal.SIGKILL)
         for pid in family:
-            _signal(pid, signal.SIGKILL)
+            send_signal(pid, signal.SIGKILL)
         self.process.wait(KILL_WAIT_SECONDS)
 
     def log_tail(self) -> str:
@@ -102,7 +100,7 @@ def start_server(env: Mapping[str, str], port: int, log_path: Path) -> ManagedPr
     while time.monotonic() < deadline:
         if not server.running():
             raise ServeError(f"the Prefect server exited while starting; last lines of {log_path}:\n{server.log_tail()}")
-        if _healthy(port):
+        if http_status(LOOPBACK, port, HEALTH_PATH, PROBE_TIMEOUT_SECONDS) == HTTPStatus.OK:
             return server
         time.sleep(READY_POLL_SECONDS)
     server.stop()
@@ -151,46 +149,11 @@ def _run(env: Mapping[str, str], *arguments: str) -> None:
         raise ServeError(f"`prefect {' '.join(arguments)}` failed:\n{result.stdout}{result.stderr}")
 
 
-def _healthy(port: int) -> bool:
-    connection = http.client.HTTPConnection(LOOPBACK, port, timeout=PROBE_TIMEOUT_SECONDS)
-    try:
-        connection.request("GET", HEALTH_PATH)
-        return connection.getresponse().status == HTTPStatus.OK
-    except (OSError, http.client.HTTPException):
-        return False
-    finally:
-        connection.close()
-
-
 def _signal_group(pid: int, number: signal.Signals) -> None:
     try:
         os.killpg(pid, number)
     except ProcessLookupError:
         pass
-
-
-def _signal(pid: int, number: signal.Signals) -> None:
-    try:
-        os.kill(pid, number)
-    except ProcessLookupError:
-        pass
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _wait(done: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not done():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(DEATH_POLL_SECONDS)
-    return True
 
 
 def _interrupt(number: int, frame: object) -> None:

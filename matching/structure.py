@@ -34,11 +34,12 @@ FILENAME_INDICATOR = re.compile(r"^\s*\[?\s*(?:indikator\s*)?(\d{1,2})(?=[a-z]?[
 
 @dataclass(frozen=True)
 class PolicyMarkers:
-    """From the profile file: heading words of an enacted policy, and titles that are a policy by themselves."""
+    """From the profile file: heading words of an enacted policy, titles that are a policy by themselves, and the
+    subjects of a policy on SPBE as a whole."""
 
     headings: tuple[str, ...]  # "peraturan", "keputusan", ...: confirmed by a number, a "tentang", a preamble
     titles: tuple[str, ...]  # "kebijakan internal": a policy by its title alone
-    general_subjects: tuple[str, ...] = ()  # "sistem pemerintahan berbasis elektronik": a policy on SPBE as a whole
+    general_subjects: tuple[str, ...]  # "sistem pemerintahan berbasis elektronik": a policy on SPBE as a whole
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,6 @@ class PublishedFile:
 @dataclass(frozen=True)
 class PublishedReport:
     name: str
-    content_hash: str
     files: dict[str, PublishedFile]  # format -> where it is
 
 
@@ -112,8 +111,6 @@ class PublishedReport:
 class Publication:
     """What one run published: each SKPD's report, the city summary (its HTML is the dashboard), the manifest."""
 
-    year: int
-    run_id: str
     manifest_key: str
     skpd: tuple[PublishedReport, ...]
     city: PublishedReport
@@ -166,7 +163,7 @@ def publish(
             "pdf": publisher.put(report.code, "pdf", render_skpd_pdf(report, generated_at)),
             "xlsx": publisher.put(report.code, "xlsx", render_skpd_xlsx(report)),
         }
-        published.append(PublishedReport(report.code, report.content_hash, files))
+        published.append(PublishedReport(report.code, files))
         entries.append(_entry(report.code, Audience.SKPD, report.name, report, files))
 
     summary = city_summary(city, framework, registry, dates)
@@ -181,11 +178,9 @@ def publish(
     manifest = Manifest(city.year, run_id, generated_at, tuple(entries))
     manifest_file = publisher.put(MANIFEST, "json", manifest.to_json())
     return Publication(
-        year=city.year,
-        run_id=run_id,
         manifest_key=manifest_file.key,
         skpd=tuple(published),
-        city=PublishedReport(CITY_SUMMARY, summary.content_hash, city_files),
+        city=PublishedReport(CITY_SUMMARY, city_files),
         summary=summary,
     )
 

@@ -12,7 +12,7 @@ from itertools import groupby
 from catalog import Framework, SkpdRegistry
 from reports.completeness import CityCompleteness, EvidenceState
 from reports.evidence_age import DocumentDate, EvidenceAge
-from reports.views import UPLOAD_STATUS_LABELS, content_hash, indicator_row
+from reports.views import content_hash, indicator_row, status_label
 
 PERCENT = 100
 RANKING_HEADER = (
@@ -208,8 +208,7 @@ def city_summary(
         ),
     )
     unreadable = tuple(
-        UnreadableUpload(view.skpd.name, upload.filename, UPLOAD_STATUS_LABELS.get(upload.status, upload.status),
-                         upload.message)
+        UnreadableUpload(view.skpd.name, upload.filename, status_label(upload.status), upload.message)
         for view in city.skpd
         for upload in view.unreadable
     )

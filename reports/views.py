@@ -28,6 +28,11 @@ UNMATCHED_LABEL = "tidak cocok dengan indikator"
 UNKNOWN_DATE_LABEL = "tanggal tidak diketahui"
 
 
+def status_label(status: str) -> str:
+    """An upload's extraction status as an SKPD clerk reads it; an unknown status as it is."""
+    return UPLOAD_STATUS_LABELS.get(status, status)
+
+
 @dataclass(frozen=True)
 class EvidenceRow:
     """One document backing an indicator, as the reader needs it to find the evidence."""
@@ -162,7 +167,7 @@ def skpd_report(
             indicator_row(item, completeness.skpd.code, year, framework, names, dates)
             for item in completeness.indicators
         ),
-        unreadable=tuple(upload_row(upload, UPLOAD_STATUS_LABELS.get(upload.status, upload.status))
+        unreadable=tuple(upload_row(upload, status_label(upload.status))
                          for upload in completeness.unreadable),
         unmatched=tuple(upload_row(upload, UNMATCHED_LABEL) for upload in completeness.unmatched),
     )

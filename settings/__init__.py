@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     smtp_retry_delay_seconds: float = Field(30.0, ge=0, description="wait before the second try; doubles after each")
 
     # Operations.
-    processes: int = Field(0, ge=0, description="documents processed at once on one machine, a process each; 0: one per CPU")
+    processes: int = Field(0, ge=0, description="documents processed at once on one machine, a process each; 0: one per 4 CPU cores")
     claim_lease_seconds: float = Field(
         900.0, gt=0, description="a document claimed by a worker that stopped answering is taken over after this"
     )

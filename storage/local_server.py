@@ -12,7 +12,6 @@ after SIGTERM, so stopping escalates to SIGKILL after a short grace period.
 """
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import os
@@ -28,6 +27,8 @@ from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
+
+from storage.processes import PROC, http_get, http_status, pid_alive, send_signal, wait_for_exit
 
 if TYPE_CHECKING:
     from settings import Settings
@@ -52,7 +53,6 @@ READY_POLL_SECONDS = 0.1
 PROBE_TIMEOUT_SECONDS = 1.0
 STOP_GRACE_SECONDS = 5.0  # after SIGTERM; weed may linger 10-30 s, we do not wait for that
 KILL_WAIT_SECONDS = 5.0
-DEATH_POLL_SECONDS = 0.05
 LOG_TAIL_LINES = 20
 
 SERVER_DIR_NAME = "seaweedfs"  # under settings.data_dir
@@ -65,8 +65,6 @@ INTERNAL_SERVICES = ("master", "volume", "filer")
 PID_FILE_NAME = "weed.pid"
 PRIVATE_FILE_MODE = 0o600  # the S3 config holds the secret key
 
-PROC = Path("/proc")
-ZOMBIE_STATE = "Z"
 
 
 # Handles of servers handed over to a pid file: referenced so Python does not warn that a
@@ -246,7 +244,7 @@ class LocalS3Server:
                     f" on {self.endpoint};"
                     f" last lines of {self.log_path}:\n{self._log_tail()}"
                 )
-            master_status = _http_status(LOOPBACK, master_port, MASTER_HEALTH_PATH)
+            master_status = http_status(LOOPBACK, master_port, MASTER_HEALTH_PATH, PROBE_TIMEOUT_SECONDS)
             if master_status == HTTPStatus.OK and _volume_server_joined(master_port) and is_up(self.endpoint):
                 return
             time.sleep(READY_POLL_SECONDS)
@@ -283,7 +281,7 @@ def is_up(endpoint: str) -> bool:
     An S3 service answers an anonymous GET / with 403 AccessDenied; SeaweedFS does so once
     it is ready to serve.
     """
-    status = _http_status(*_split_endpoint(endpoint), path="/")
+    status = http_status(*_split_endpoint(endpoint), path="/", timeout=PROBE_TIMEOUT_SECONDS)
     return status is not None and status < HTTPStatus.INTERNAL_SERVER_ERROR
 
 
@@ -335,7 +333,7 @@ def down(settings: Settings) -> str:
     if not _is_our_server(pid, server_dir):
         pid_path.unlink()
         return f"Local S3 server (pid {pid}) was not running; removed the stale {pid_path}."
-    _stop_pid(pid, alive=lambda: _pid_alive(pid))
+    _stop_pid(pid, alive=lambda: pid_alive(pid))
     pid_path.unlink()
     return f"Stopped local S3 server (pid {pid}); data kept in {server_dir}."
 
@@ -383,28 +381,9 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _http_get(host: str, port: int, path: str) -> tuple[int, bytes] | None:
-    """Status and body of an anonymous GET, None when nothing answers."""
-    connection = http.client.HTTPConnection(host, port, timeout=PROBE_TIMEOUT_SECONDS)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        return response.status, response.read()
-    except (OSError, http.client.HTTPException):
-        return None
-    finally:
-        connection.close()
-
-
-def _http_status(host: str, port: int, path: str) -> int | None:
-    """Status of an anonymous GET, None when nothing answers."""
-    answer = _http_get(host, port, path)
-    return None if answer is None else answer[0]
-
-
 def _volume_server_joined(master_port: int) -> bool:
     """Whether the master's topology lists a volume server (it joins by heartbeat, with its volumes)."""
-    answer = _http_get(LOOPBACK, master_port, MASTER_TOPOLOGY_PATH)
+    answer = http_get(LOOPBACK, master_port, MASTER_TOPOLOGY_PATH, PROBE_TIMEOUT_SECONDS)
     if answer is None:
         return False
     try:
@@ -439,7 +418,7 @@ def _read_pid(pid_path: Path) -> int | None:
 
 def _is_our_server(pid: int, server_dir: Path) -> bool:
     """Whether `pid` is a live weed serving server_dir, so a stale pid reused by another program is never signalled."""
-    if not _pid_alive(pid):
+    if not pid_alive(pid):
         return False
     if not PROC.is_dir():
         return True  # no procfs (macOS): trust the pid file
@@ -450,46 +429,13 @@ def _is_our_server(pid: int, server_dir: Path) -> bool:
     return f"-dir={server_dir / DATA_DIR_NAME}".encode() in arguments
 
 
-def _pid_alive(pid: int) -> bool:
-    """Whether the process exists and is not a zombie (a killed child of init may stay one in containers)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        state = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state != ZOMBIE_STATE
-
-
 def _stop_pid(pid: int, alive: Callable[[], bool]) -> None:
     """SIGTERM, wait STOP_GRACE_SECONDS, then SIGKILL: weed can take 10-30 s to exit on its own."""
-    _signal(pid, signal.SIGTERM)
-    if _wait_for_exit(alive, STOP_GRACE_SECONDS):
+    send_signal(pid, signal.SIGTERM)
+    if wait_for_exit(alive, STOP_GRACE_SECONDS):
         logger.info("local S3 server (pid %d) stopped", pid)
         return
     logger.info("local S3 server (pid %d) still running %.0f s after SIGTERM; killing it", pid, STOP_GRACE_SECONDS)
-    _signal(pid, signal.SIGKILL)
-    if not _wait_for_exit(alive, KILL_WAIT_SECONDS):
+    send_signal(pid, signal.SIGKILL)
+    if not wait_for_exit(alive, KILL_WAIT_SECONDS):
         raise LocalServerError(f"the local S3 server (pid {pid}) survived SIGKILL for {KILL_WAIT_SECONDS:.0f} s")
-
-
-def _signal(pid: int, signal_number: signal.Signals) -> None:
-    """Send a signal, ignoring a process that has already gone."""
-    try:
-        os.kill(pid, signal_number)
-    except ProcessLookupError:
-        pass
-
-
-def _wait_for_exit(alive: Callable[[], bool], timeout: float) -> bool:
-    """Poll until the process is gone; False if it is still alive after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while alive():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(DEATH_POLL_SECONDS)
-    return True

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from sqlalchemy import (
@@ -20,8 +21,11 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     LargeBinary,
+    Select,
     String,
     Text,
+    UniqueConstraint,
+    Update,
     and_,
     create_engine,
     delete,
@@ -31,6 +35,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from storage.objects import StoredObject
@@ -414,8 +419,7 @@ class StateStore:
 
 
 # Deliveries ---------------------------------------------------------------------------------------------------
-# Which report content was e-mailed to whom. A section of its own, appended: other parts of this file have other
-# owners, so it brings its own imports.
+# Which report content was e-mailed to whom.
 #
 # "Never twice" rests on one row per (year, report, content hash) for real sends, claimed atomically before the
 # message goes out: the row is inserted as 'sending' (the unique constraint lets only one process win), or a
@@ -423,12 +427,6 @@ class StateStore:
 # 'failed'. A process that dies between the two leaves 'sending'; the mail may or may not have gone out, so the
 # next run does not resend it (it reports it as uncertain) until an operator says so (retry_uncertain).
 # Dry runs are recorded in rows of their own (dry_run true), so they never block the real send.
-
-from enum import StrEnum  # noqa: E402
-from typing import TypeVar  # noqa: E402
-
-from sqlalchemy import Select, UniqueConstraint, Update, update  # noqa: E402
-from sqlalchemy.exc import IntegrityError  # noqa: E402
 
 _Statement = TypeVar("_Statement", Select, Update)
 
