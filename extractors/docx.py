@@ -24,7 +24,7 @@ from docx.section import Section
 from lxml import etree
 
 from extractors import packages
-from extractors.document import Block, BlockKind, Page, TextSource
+from extractors.document import Block, BlockKind, Page, TextSource, table_text
 from extractors.failures import corrupt, too_many_pages, with_text
 from extractors.limits import ExtractionLimits
 
@@ -32,9 +32,6 @@ FORMAT_LABEL = "Word (DOCX)"
 NO_TEXT_MESSAGE = (
     "Dokumen Word ini tidak berisi teks. Periksa apakah berkas yang benar sudah diunggah, lalu unggah lagi."
 )
-
-CELL_SEPARATOR = " | "
-ROW_SEPARATOR = "\n"
 
 # What python-docx's own parser raises for a package that is not a sound DOCX.
 UNREADABLE_PACKAGE = (
@@ -150,21 +147,24 @@ class _Story:
             self.add(BlockKind.PARAGRAPH, segment)
 
     def table(self, table: etree._Element) -> None:
+        """The table's blocks, then the pages its breaks open (nested tables' breaks included, counted once)."""
+        self._table_blocks(table)
+        self.turn(sum(1 for br in table.iter(BR) if br.get(BREAK_TYPE) == PAGE_BREAK))
+
+    def _table_blocks(self, table: etree._Element) -> None:
         """One TABLE block (cells joined by " | ", rows by newline), then one per nested table.
 
         A merged cell is one w:tc however many grid columns it spans, so it is written once; a
         vertical merge leaves an empty cell in the rows below the one it starts in.
         """
-        rows: list[str] = []
         nested: list[etree._Element] = []
-        for row in _within(table, ROWS):
-            cells = ["" if _continues_merge(cell) else _cell_text(cell, nested) for cell in _within(row, CELLS)]
-            if any(cells):
-                rows.append(CELL_SEPARATOR.join(cells))
-        self.add(BlockKind.TABLE, ROW_SEPARATOR.join(rows))
+        rows = [
+            ["" if _continues_merge(cell) else _cell_text(cell, nested) for cell in _within(row, CELLS)]
+            for row in _within(table, ROWS)
+        ]
+        self.add(BlockKind.TABLE, table_text(rows))
         for inner in nested:
-            self.table(inner)
-        self.turn(sum(1 for br in table.iter(BR) if br.get(BREAK_TYPE) == PAGE_BREAK))
+            self._table_blocks(inner)
 
 
 def _cell_text(cell: etree._Element, nested: list[etree._Element]) -> str:

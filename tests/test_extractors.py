@@ -240,6 +240,22 @@ def test_docx_nested_table_follows_its_table():
     assert texts(extract(make_docx(build), **LIMITS).pages[0]) == ["Indikator |", "Bukti | Ada"]
 
 
+def test_docx_page_break_in_a_nested_table_opens_one_page():
+    def build(document: WordDocument) -> None:
+        document.add_paragraph("sebelum")
+        outer = document.add_table(rows=1, cols=1)
+        inner = outer.cell(0, 0).add_table(rows=1, cols=1)
+        paragraph = inner.cell(0, 0).paragraphs[0]
+        paragraph.add_run("x")
+        paragraph.add_run().add_break(WD_BREAK.PAGE)
+        paragraph.add_run("y")
+        document.add_paragraph("sesudah")
+
+    document = extract(make_docx(build), **LIMITS)
+    assert [page.number for page in document.pages] == [1, 2]
+    assert document.pages[1].text == "sesudah"
+
+
 def test_docx_page_break_starts_the_next_page():
     def build(document: WordDocument) -> None:
         document.add_paragraph("Bab I")
