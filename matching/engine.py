@@ -49,7 +49,7 @@ class Matcher:
     def structure(self, chunks: list[Chunk], filename: str) -> DocumentStructure:
         """Read from the chunks, so a rematch from stored embeddings needs no stored text."""
         text = " ".join(chunk.text for chunk in chunks)
-        return read_structure(text, filename, self.profiles.policy_markers, self.indicator_numbers)
+        return read_structure(text, filename, self.profiles.structure_markers, self.indicator_numbers)
 
     def match(self, chunks: list[Chunk], vectors: np.ndarray, filename: str = "") -> list[Match]:
         return match_chunks(chunks, vectors, self.structure(chunks, filename), self.index, self.thresholds, self.top_k)

@@ -111,7 +111,7 @@ def matching_fingerprint(
     payload = {
         "model": model,
         "profiles": [asdict(profile) for profile in profile_set.profiles],
-        "markers": asdict(profile_set.policy_markers),
+        "markers": asdict(profile_set.structure_markers),
         "weights": profile_set.weights,
         "thresholds": asdict(thresholds),
         "chunking": policy.key,

@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from catalog import Framework
-from matching.structure import PolicyMarkers
+from matching.structure import StructureMarkers
 
 
 class IndicatorKind(StrEnum):
@@ -33,7 +33,7 @@ class IndicatorProfile:
 @dataclass(frozen=True)
 class ProfileSet:
     profiles: tuple[IndicatorProfile, ...]
-    policy_markers: PolicyMarkers
+    structure_markers: StructureMarkers
     weights: dict[str, float]  # of the fusion, by feature name
 
 
@@ -66,9 +66,11 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
                 terms=tuple(term.lower() for term in topics[entry["topic"]]["terms"]),
             )
         )
-    markers = PolicyMarkers(
+    markers = StructureMarkers(
         headings=tuple(data["policy_document_markers"]),
         titles=tuple(data.get("policy_title_markers", ())),
         general_subjects=tuple(data.get("policy_general_subjects", ())),
+        subject_fields=tuple(data.get("subject_fields", ())),
+        subject_field_ends=tuple(data.get("subject_field_ends", ())),
     )
     return ProfileSet(tuple(profiles), markers, dict(data["fusion"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from matching.text import phrase_pattern, words
+from matching.text import words
 
 TITLE_WORDS = 60  # a regulation's heading and its "tentang ..." clause fit in this
 OPENING_CHARS = TITLE_WORDS * 20  # ample for the opening words, so the whole text is not tokenised for them
@@ -14,6 +14,11 @@ POLICY_TITLE_WITHIN = 12  # words from the start where a self-evident policy tit
 # Words of a regulation's heading and preamble: its number, its subject, its considerations, its enactment.
 POLICY_CONFIRMATION = ("nomor", "tentang", "menimbang", "mengingat", "memutuskan", "menetapkan", "ditetapkan")
 ATTACHMENT_OPENING = "lampiran"  # an annex of a decree is the practice document, not the policy
+COPY_STAMP = "salinan"  # stamped above the heading of a certified copy
+# A circular opens with its addressees ("Yth. 1. Para Menteri ... 13. Para Wali Kota di Tempat"), then its heading.
+ADDRESSEE_OPENING = "yth"
+ADDRESSEE_CLOSING = ("di", "tempat")
+ADDRESSED_OPENING_CHARS = OPENING_CHARS * 3  # room for a long list of addressees before the heading
 SUBJECT_OPENING = "tentang"  # "PERATURAN ... NOMOR 5 TAHUN 2024 TENTANG <subject>"
 SUBJECT_WORDS = 20  # the subject clause, or a document's first words when it has none
 # Where a regulation's subject clause ends: the enacting office, the preamble or the body begins.
@@ -23,6 +28,7 @@ SUBJECT_ENDS = frozenset(
 # "... tentang Sistem Pemerintahan Berbasis Elektronik 2. Peraturan ...": the next item of a legal-basis list
 # (a one- or two-digit numeral; years have four) ends a subject read from that list.
 LIST_NUMERAL = re.compile(r"\d{1,2}")
+SUBJECT_FIELD_CHARS = 1500  # where a form's header fields stand ("Kegiatan : 2.16.03.1.02 Pengelolaan e-Government")
 HEADING_WORDS = 8  # a chapter, part or paragraph title after its marker
 # "BAB IV ARSITEKTUR SPBE", "Bagian Ketiga Peta Rencana SPBE", "Paragraf 2 Pusat Data": one regulation, many subjects.
 SECTION_HEADING = re.compile(
@@ -33,13 +39,15 @@ FILENAME_INDICATOR = re.compile(r"^\s*\[?\s*(?:indikator\s*)?(\d{1,2})(?=[a-z]?[
 
 
 @dataclass(frozen=True)
-class PolicyMarkers:
-    """From the profile file: heading words of an enacted policy, titles that are a policy by themselves, and the
-    subjects of a policy on SPBE as a whole."""
+class StructureMarkers:
+    """From the profile file: heading words of an enacted policy, titles that are a policy by themselves, the
+    subjects of a policy on SPBE as a whole, and the fields that name a form's subject."""
 
     headings: tuple[str, ...]  # "peraturan", "keputusan", ...: confirmed by a number, a "tentang", a preamble
     titles: tuple[str, ...]  # "kebijakan internal": a policy by its title alone
     general_subjects: tuple[str, ...]  # "sistem pemerintahan berbasis elektronik": a policy on SPBE as a whole
+    subject_fields: tuple[str, ...]  # "kegiatan", "sub kegiatan": a budget sheet is about the activity it funds
+    subject_field_ends: tuple[str, ...]  # first words of the fields after them: "waktu", "lokasi", "sumber"
 
 
 @dataclass(frozen=True)
@@ -52,13 +60,13 @@ class DocumentStructure:
     filename_indicator: int | None
 
 
-def read_structure(text: str, filename: str, markers: PolicyMarkers, indicators: range) -> DocumentStructure:
+def read_structure(text: str, filename: str, markers: StructureMarkers, indicators: range) -> DocumentStructure:
     """Title (opening words), subject, section headings, policy form, and a file-name indicator number if the
     framework has it."""
-    opening = words(text[:OPENING_CHARS])[:TITLE_WORDS]
+    opening = opening_words(text)
     found = FILENAME_INDICATOR.match(filename)
     number = int(found.group(1)) if found else None
-    clause = subject(opening)
+    clause = subject(opening, text[:SUBJECT_FIELD_CHARS], markers)
     policy = is_policy(opening, markers)
     return DocumentStructure(
         title=" ".join(opening),
@@ -70,29 +78,66 @@ def read_structure(text: str, filename: str, markers: PolicyMarkers, indicators:
     )
 
 
-def is_policy(opening: list[str], markers: PolicyMarkers) -> bool:
+def opening_words(text: str) -> list[str]:
+    """The document's first words from its heading on: past a circular's addressees and a copy stamp."""
+    tokens = words(text[:ADDRESSED_OPENING_CHARS])
+    if ADDRESSEE_OPENING in tokens[:POLICY_MARKER_WITHIN]:
+        pairs = list(zip(tokens, tokens[1:]))
+        if ADDRESSEE_CLOSING in pairs:
+            tokens = tokens[pairs.index(ADDRESSEE_CLOSING) + len(ADDRESSEE_CLOSING) :]
+    if tokens[:1] == [COPY_STAMP]:
+        tokens = tokens[1:]
+    return tokens[:TITLE_WORDS]
+
+
+def is_policy(opening: list[str], markers: StructureMarkers) -> bool:
     """An enacted regulation, decree or circular, not a report citing one later or the annex of one."""
-    if not opening or opening[0] == ATTACHMENT_OPENING:
+    if not opening or "".join(opening[:2]).startswith(ATTACHMENT_OPENING):  # OCR splits words: "LAMPIRA N"
         return False
     title = " ".join(opening[:POLICY_TITLE_WITHIN])
-    if any(phrase_pattern(marker).search(title) for marker in markers.titles):
+    if any(heading_pattern(marker).search(title) for marker in markers.titles):
         return True
     head = " ".join(opening[:POLICY_MARKER_WITHIN])
-    return any(phrase_pattern(marker).search(head) for marker in markers.headings) and any(
+    return any(heading_pattern(marker).search(head) for marker in markers.headings) and any(
         word in opening for word in POLICY_CONFIRMATION
     )
 
 
-def subject(opening: list[str]) -> str:
-    """A regulation's "tentang ..." clause; otherwise the first words, where a report or manual names itself."""
-    if SUBJECT_OPENING not in opening:
-        return " ".join(opening[:SUBJECT_WORDS])
-    clause: list[str] = []
-    for word in opening[opening.index(SUBJECT_OPENING) + 1 :][:SUBJECT_WORDS]:
-        if (word in SUBJECT_ENDS or LIST_NUMERAL.fullmatch(word)) and clause:
-            break
-        clause.append(word)
-    return " ".join(clause)
+def heading_pattern(marker: str) -> re.Pattern[str]:
+    """A heading word or phrase on word boundaries, its words apart or run together ("SURATEDARAN" in a scan)."""
+    parts = [re.escape(part) for part in marker.lower().split()]
+    return re.compile(r"(?<![a-z0-9])" + r"\s*".join(parts) + r"(?![a-z0-9])")
+
+
+def subject(opening: list[str], head: str, markers: StructureMarkers) -> str:
+    """A regulation's "tentang ..." clause; else the first words, where a report or manual names itself, with the
+    activity a form's fields name ("Kegiatan : ... LPSE"): a budget sheet is about what it funds."""
+    if SUBJECT_OPENING in opening:
+        clause: list[str] = []
+        for word in opening[opening.index(SUBJECT_OPENING) + 1 :][:SUBJECT_WORDS]:
+            if (word in SUBJECT_ENDS or LIST_NUMERAL.fullmatch(word)) and clause:
+                break
+            clause.append(word)
+        return " ".join(clause)
+    return " ".join((*opening[:SUBJECT_WORDS], field_subject(head, markers))).strip()
+
+
+def field_subject(head: str, markers: StructureMarkers) -> str:
+    """The first value of each of a form's subject fields, without codes: "Kegiatan : 2.10.2.10.01.065.001. - LPSE
+    Waktu Pelaksanaan : ..." gives "lpse"."""
+    values = []
+    for field in markers.subject_fields:
+        for found in re.finditer(rf"(?<![a-z0-9]){re.escape(field)}\s*:(?=([^:]*))", head.lower()):
+            value: list[str] = []
+            for word in words(found.group(1)):
+                if word in markers.subject_field_ends or len(value) == SUBJECT_WORDS:
+                    break
+                if not word[0].isdigit():  # activity codes and dates name no subject
+                    value.append(word)
+            if value:  # a field cut at a chunk's end is read again where the next chunk repeats it
+                values.append(" ".join(value))
+                break
+    return " ".join(values)
 
 
 def is_general(subject: str, general_subjects: tuple[str, ...]) -> bool:

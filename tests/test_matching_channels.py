@@ -13,14 +13,16 @@ from matching.evaluation import EmbeddingCache, LabelledDocument, fit_weights
 from matching.lexical import TermIndex
 from matching.matcher import FEATURES
 from matching.profiles import load_profiles
-from matching.structure import PolicyMarkers, read_structure
+from matching.structure import StructureMarkers, read_structure
 from settings import Settings
 from spbe_evidence.cli import EXIT_OK, main
 
-MARKERS = PolicyMarkers(
+MARKERS = StructureMarkers(
     headings=("peraturan", "keputusan", "surat edaran"),
     titles=("kebijakan internal",),
     general_subjects=("sistem pemerintahan berbasis elektronik", "penyelenggaraan sistem pemerintahan berbasis elektronik"),
+    subject_fields=("kegiatan", "sub kegiatan"),
+    subject_field_ends=("sub", "waktu", "lokasi", "sumber"),
 )
 INDICATORS = range(1, 48)
 
@@ -56,6 +58,33 @@ def test_a_decree_under_a_letterhead_is_a_policy_document():
     text = ("PEMERINTAH KABUPATEN SEKAR WANGI DINAS KOMUNIKASI DAN INFORMATIKA Jl. Merdeka No. 2 Telp. 0511 325112 "
             "KEPUTUSAN KEPALA DINAS KOMUNIKASI DAN INFORMATIKA NOMOR 15 TAHUN 2024 TENTANG TIM PENGELOLA SITUS WEB")
     assert read_structure(text, "", MARKERS, INDICATORS).is_policy
+
+
+def test_a_circular_is_read_from_its_heading_past_its_addressees():
+    text = ("MENTERI PENDAYAGUNAAN APARATUR NEGARA DAN REFORMASI BIROKRASI REPUBLIK INDONESIA Yth. 1. Para Menteri "
+            "Kabinet Indonesia Maju; 2. Para Kepala Lembaga Pemerintah Non Kementerian; 3. Para Gubernur; 4. Para "
+            "Bupati; dan 5. Para Wali Kota di Tempat SURATEDARAN MENTERI PENDAYAGUNAAN APARATUR NEGARA DAN "
+            "REFORMASI BIROKRASI NOMOR 18 TAHUN 2022 TENTANG KETERPADUAN LAYANAN DIGITAL NASIONAL 1. Latar Belakang ...")
+    structure = read_structure(text, "", MARKERS, INDICATORS)
+    assert structure.is_policy  # the heading of a scan, its words run together
+    assert structure.subject == "keterpaduan layanan digital nasional"
+
+
+def test_a_certified_copy_is_read_past_its_stamp():
+    copy = "SALINAN PERATURAN WALI KOTA BANJARMASIN NOMOR 5 TAHUN 2024 TENTANG MANAJEMEN DATA DENGAN RAHMAT TUHAN"
+    annex = "SALINAN LAMPIRA N KEPUTUSAN MENTERI NOMOR KEP. 12/2023 ARSITEKTUR DAN PETA RENCANA SPBE BAB 1 PENDAHULUAN"
+    assert read_structure(copy, "", MARKERS, INDICATORS).subject == "manajemen data"
+    assert not read_structure(annex, "", MARKERS, INDICATORS).is_policy  # an annex, its heading split by OCR
+
+
+def test_a_budget_sheet_is_about_the_activity_it_funds():
+    text = ("DOKUMEN PELAKSANAAN ANGGARAN SATUAN KERJA PERANGKAT DAERAH (DPA-SKPD) Tahun Anggaran 2024 Program : "
+            "2.16.03 - Program Pengelolaan Aplikasi Informatika Kegiatan : 2.16.03.1.02 - Pengelolaan e-Government "
+            "Sub Kegiatan : 2.16.03.1.02.0005 Pengelolaan Pusat Data Pemerintahan Daerah Sumber Pendanaan : PAD "
+            "Lokasi Kegiatan : 01-01-2024 sampai dengan 31-12-2024 Kota Banjarmasin")
+    subject = read_structure(text, "", MARKERS, INDICATORS).subject
+    assert subject.startswith("dokumen pelaksanaan anggaran")  # what the document is
+    assert subject.endswith("pengelolaan e-government pengelolaan pusat data pemerintahan daerah")  # what it funds
 
 
 def test_a_kebijakan_internal_chapter_is_a_policy_by_its_title():
