@@ -19,7 +19,7 @@ from extractors import ExtractionLimits, extract_path
 from extractors.document import Block, BlockKind, Document, Page, Status, TextSource
 from matching.chunking import Chunk
 from matching.engine import Matcher
-from matching.matcher import FEATURES, features, fuse
+from matching.matcher import FEATURES, Decision, decide, features, fuse
 
 LABELS_FILE = "labels.json"
 TOP_K_WIDE = 3
@@ -132,11 +132,12 @@ def evaluate(
     results = {name: Scores() for name in (FULL, *BASELINES)}
     for number, item in enumerate(dataset, start=1):
         gold = canonical(item.indicators, framework)
-        table = None
+        table = structure = None
         if item.document.ok:
             chunks, vectors = cache.get_or_embed(matcher, item.document)
             if chunks:
-                table, _ = features(chunks, vectors, matcher.structure(chunks, item.filename), matcher.index)
+                structure = matcher.structure(chunks, item.filename)
+                table, _ = features(chunks, vectors, structure, matcher.index)
         for name, scores in results.items():
             ranked: list[int] = []
             supported: set[int] = set()
@@ -144,7 +145,11 @@ def evaluate(
                 scored = fuse(table, matcher.index.weights) if name == FULL else table[:, FEATURES.index(BASELINES[name])]
                 order = np.argsort(-scored, kind="stable")
                 ranked = [int(matcher.index.indicators[row]) for row in order]
-                claimed = np.flatnonzero(scored >= matcher.thresholds.supports) if name == FULL else order[:1]
+                if name == FULL:
+                    decisions = decide(scored, structure, matcher.index, matcher.thresholds)
+                    claimed = [row for row, decision in enumerate(decisions) if decision is Decision.SUPPORTS]
+                else:
+                    claimed = order[:1]
                 supported = {int(matcher.index.indicators[row]) for row in claimed}
             _count(scores, item.id, gold, _fold_ranking(ranked, framework), canonical(supported, framework))
         if progress:

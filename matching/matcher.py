@@ -60,8 +60,10 @@ class Thresholds:
         if self.review > self.supports:
             raise ValueError("the review threshold must not exceed the supports threshold")
 
-    def decide(self, score: float) -> Decision:
-        if score >= self.supports:
+    def decide(self, score: float, enacted_policy_needed: bool = False) -> Decision:
+        """A Kebijakan Internal indicator is evidenced by an enacted regulation, decree or circular only: for any
+        other document it is at most for review, however close its topic."""
+        if score >= self.supports and not enacted_policy_needed:
             return Decision.SUPPORTS
         if score >= self.review:
             return Decision.REVIEW
@@ -173,6 +175,14 @@ def fuse(table: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(table @ weights)))
 
 
+def decide(
+    scores: np.ndarray, structure: DocumentStructure, index: IndicatorIndex, thresholds: Thresholds
+) -> list[Decision]:
+    """Each indicator's decision on its fused score and the document's form."""
+    needs_policy = index.is_policy.astype(bool) & (not structure.is_policy)
+    return [thresholds.decide(float(score), bool(needed)) for score, needed in zip(scores, needs_policy)]
+
+
 def match_chunks(
     chunks: Sequence[Chunk],
     chunk_vectors: np.ndarray,
@@ -186,12 +196,13 @@ def match_chunks(
         return []
     table, best_chunk = features(chunks, chunk_vectors, structure, index)
     scores = fuse(table, index.weights)
+    decisions = decide(scores, structure, index, thresholds)
     order = sorted(range(len(scores)), key=lambda row: (-scores[row], index.indicators[row]))[:top_k]
     return [
         Match(
             indicator=int(index.indicators[row]),
             score=round(float(scores[row]), 4),
-            decision=thresholds.decide(float(scores[row])),
+            decision=decisions[row],
             page=chunks[best_chunk[row]].page,
             passage=chunks[best_chunk[row]].text[:PASSAGE_CHARS],
         )

@@ -199,6 +199,18 @@ def test_a_decree_on_a_service_supports_the_service_not_a_policy_indicator(match
     assert supported == [37]
 
 
+def test_minutes_of_a_team_support_its_work_and_leave_its_policy_indicator_for_review(matcher):
+    minutes = (
+        "NOTULEN RAPAT TIM KOORDINASI SPBE KOTA BANUA RAYA Hari/tanggal: Selasa, 4 Juni 2024. Pimpinan rapat: "
+        "Sekretaris Daerah selaku Ketua Tim Koordinasi SPBE. Pembahasan: tindak lanjut hasil evaluasi SPBE 2023, "
+        "pembagian tugas anggota Tim Koordinasi SPBE, dan jadwal penilaian mandiri. Kesimpulan: Tim Koordinasi SPBE "
+        "melaksanakan koordinasi penerapan SPBE setiap triwulan."
+    )
+    decisions = {m.indicator: m.decision for m in matcher.match(*matcher.embed(document(minutes)))}
+    assert decisions[19] == "supports"  # Tim Koordinasi SPBE at work
+    assert decisions[10] == "review"  # its Kebijakan Internal needs an enacted decree, which minutes are not
+
+
 def test_the_passage_is_where_the_evidence_is(matcher):
     doc = document("Daftar isi dan kata pengantar.", "Aplikasi SIMPEG untuk layanan kepegawaian: kenaikan pangkat dan cuti.")
     best = matcher.match(*matcher.embed(doc))[0]
