@@ -13,6 +13,8 @@ POLICY_MARKER_WITHIN = 30  # words from the start where "PERATURAN/KEPUTUSAN ...
 POLICY_TITLE_WITHIN = 12  # words from the start where a self-evident policy title ("Kebijakan Internal ...") stands
 # Words of a regulation's heading and preamble: its number, its subject, its considerations, its enactment.
 POLICY_CONFIRMATION = ("nomor", "tentang", "menimbang", "mengingat", "memutuskan", "menetapkan", "ditetapkan")
+# Words that cite a policy rather than head one: "berdasarkan Keputusan Bupati ..." in a report or news item.
+CITING_WORDS = frozenset(("berdasarkan", "sesuai", "menurut", "mengacu", "sebagaimana", "amanat", "melalui"))
 ATTACHMENT_OPENING = "lampiran"  # an annex of a decree is the practice document, not the policy
 COPY_STAMP = "salinan"  # stamped above the heading of a certified copy
 # A circular opens with its addressees ("Yth. 1. Para Menteri ... 13. Para Wali Kota di Tempat"), then its heading.
@@ -98,9 +100,18 @@ def is_policy(opening: list[str], markers: StructureMarkers) -> bool:
     if any(heading_pattern(marker).search(title) for marker in markers.titles):
         return True
     head = " ".join(opening[:POLICY_MARKER_WITHIN])
-    return any(heading_pattern(marker).search(head) for marker in markers.headings) and any(
+    return any(is_heading(head, marker) for marker in markers.headings) and any(
         word in opening for word in POLICY_CONFIRMATION
     )
+
+
+def is_heading(head: str, marker: str) -> bool:
+    """The marker heads the document, not cited by it: "Berdasarkan Keputusan Bupati ..." opens a news item."""
+    for found in heading_pattern(marker).finditer(head):
+        before = head[: found.start()].split()
+        if not before or before[-1] not in CITING_WORDS:
+            return True
+    return False
 
 
 def heading_pattern(marker: str) -> re.Pattern[str]:

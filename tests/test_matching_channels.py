@@ -49,6 +49,12 @@ def test_a_report_citing_a_regulation_later_is_not_a_policy_document():
     assert not read_structure(text, "", MARKERS, INDICATORS).is_policy
 
 
+def test_a_news_item_opening_with_the_decree_it_cites_is_not_a_policy_document():
+    text = ("Berdasarkan Keputusan Bupati Buleleng Nomor 100.3.3.2.11/HK/2024 tentang Tim Audit TIK, Dinas Kominfosanti "
+            "menggandeng tenaga ahli untuk melakukan audit aplikasi milik Pemerintah Daerah")
+    assert not read_structure(text, "", MARKERS, INDICATORS).is_policy
+
+
 def test_the_annex_of_a_decree_is_not_the_policy_itself():
     text = "LAMPIRAN KEPUTUSAN WALI KOTA NOMOR 188.45/12/2024 TENTANG PETA PROSES BISNIS"
     assert not read_structure(text, "", MARKERS, INDICATORS).is_policy
