@@ -30,7 +30,8 @@ SUBJECT_ENDS = frozenset(
 # "... tentang Sistem Pemerintahan Berbasis Elektronik 2. Peraturan ...": the next item of a legal-basis list
 # (a one- or two-digit numeral; years have four) ends a subject read from that list.
 LIST_NUMERAL = re.compile(r"\d{1,2}")
-SUBJECT_FIELD_CHARS = 1500  # where a form's header fields stand ("Kegiatan : 2.16.03.1.02 Pengelolaan e-Government")
+SUBJECT_FIELD_CHARS = 1500  # where a form's header fields stand ("Kegiatan : 2.16.03.1.02 Pengelolaan e-Government",
+# "Nama SOP | Penetapan Tata Cara Layanan Data Center", "Perihal : Rapat Tim Koordinasi SPBE")
 HEADING_WORDS = 8  # a chapter, part or paragraph title after its marker
 # "BAB IV ARSITEKTUR SPBE", "Bagian Ketiga Peta Rencana SPBE", "Paragraf 2 Pusat Data": one regulation, many subjects.
 SECTION_HEADING = re.compile(
@@ -134,11 +135,11 @@ def subject(opening: list[str], head: str, markers: StructureMarkers) -> str:
 
 
 def field_subject(head: str, markers: StructureMarkers) -> str:
-    """The first value of each of a form's subject fields, without codes: "Kegiatan : 2.10.2.10.01.065.001. - LPSE
-    Waktu Pelaksanaan : ..." gives "lpse"."""
+    """The first value of each of a form's subject fields, after a colon or in the next table cell, without codes:
+    "Kegiatan : 2.10.2.10.01.065.001. - LPSE Waktu Pelaksanaan : ..." gives "lpse"."""
     values = []
     for field in markers.subject_fields:
-        for found in re.finditer(rf"(?<![a-z0-9]){re.escape(field)}\s*:(?=([^:]*))", head.lower()):
+        for found in re.finditer(rf"(?<![a-z0-9]){re.escape(field)}\s*[:|](?=([^:|]*))", head.lower()):
             value: list[str] = []
             for word in words(found.group(1)):
                 if word in markers.subject_field_ends or len(value) == SUBJECT_WORDS:

@@ -21,8 +21,8 @@ MARKERS = StructureMarkers(
     headings=("peraturan", "keputusan", "surat edaran"),
     titles=("kebijakan internal",),
     general_subjects=("sistem pemerintahan berbasis elektronik", "penyelenggaraan sistem pemerintahan berbasis elektronik"),
-    subject_fields=("kegiatan", "sub kegiatan"),
-    subject_field_ends=("sub", "waktu", "lokasi", "sumber"),
+    subject_fields=("kegiatan", "sub kegiatan", "nama sop", "perihal"),
+    subject_field_ends=("sub", "waktu", "lokasi", "sumber", "dasar", "yth"),
 )
 INDICATORS = range(1, 48)
 
@@ -91,6 +91,19 @@ def test_a_budget_sheet_is_about_the_activity_it_funds():
     subject = read_structure(text, "", MARKERS, INDICATORS).subject
     assert subject.startswith("dokumen pelaksanaan anggaran")  # what the document is
     assert subject.endswith("pengelolaan e-government pengelolaan pusat data pemerintahan daerah")  # what it funds
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("PEMERINTAH KOTA BANUA RAYA DINAS KOMUNIKASI DAN INFORMATIKA Nomor SOP | 800/12/2024 | Nama SOP | Penetapan "
+         "Tata Cara Layanan Data Center | Dasar Hukum | 1. Peraturan Presiden Nomor 95 Tahun 2018", "penetapan tata cara layanan data center"),
+        ("NOTA DINAS Kepada : Anggota Tim Koordinasi SPBE Dari : Sekretaris Daerah Perihal : Rapat Tim Koordinasi SPBE "
+         "Triwulan II Yth. Bapak/Ibu", "rapat tim koordinasi spbe triwulan ii"),
+    ],
+)  # fmt: skip
+def test_an_sop_or_a_letter_names_its_subject_in_a_field(text, named):
+    assert read_structure(text, "", MARKERS, INDICATORS).subject.endswith(named)
 
 
 def test_a_kebijakan_internal_chapter_is_a_policy_by_its_title():
