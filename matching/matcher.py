@@ -60,10 +60,9 @@ class Thresholds:
         if self.review > self.supports:
             raise ValueError("the review threshold must not exceed the supports threshold")
 
-    def decide(self, score: float, enacted_policy_needed: bool = False) -> Decision:
-        """A Kebijakan Internal indicator is evidenced by an enacted regulation, decree or circular only: for any
-        other document it is at most for review, however close its topic."""
-        if score >= self.supports and not enacted_policy_needed:
+    def decide(self, score: float, at_most_review: bool = False) -> Decision:
+        """The decision on a score; at_most_review when the document is not the kind of evidence the indicator needs."""
+        if score >= self.supports and not at_most_review:
             return Decision.SUPPORTS
         if score >= self.review:
             return Decision.REVIEW
@@ -95,6 +94,7 @@ class IndicatorIndex:
         self.terms = TermIndex(self.profiles)
         self.bm25 = ProfileBM25(self.profiles)
         self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles], dtype=float)
+        self.is_service = np.array([profile.kind is IndicatorKind.SERVICE for profile in self.profiles])
         policy_topics = {profile.topic for profile in self.profiles if profile.kind is IndicatorKind.POLICY}
         self.has_policy_twin = np.array(
             [profile.kind is IndicatorKind.PRACTICE and profile.topic in policy_topics for profile in self.profiles],
@@ -178,9 +178,13 @@ def fuse(table: np.ndarray, weights: np.ndarray) -> np.ndarray:
 def decide(
     scores: np.ndarray, structure: DocumentStructure, index: IndicatorIndex, thresholds: Thresholds
 ) -> list[Decision]:
-    """Each indicator's decision on its fused score and the document's form."""
-    needs_policy = index.is_policy.astype(bool) & (not structure.is_policy)
-    return [thresholds.decide(float(score), bool(needed)) for score, needed in zip(scores, needs_policy)]
+    """Each indicator's decision on its fused score and on the kind of evidence the framework asks for: a
+    Kebijakan Internal indicator an enacted regulation, decree or circular; an electronic-service indicator a
+    document that shows the electronic service. Any other document is at most for review, however close its topic."""
+    wrong_kind = (index.is_policy.astype(bool) & (not structure.is_policy)) | (
+        index.is_service & (not structure.is_electronic)
+    )
+    return [thresholds.decide(float(score), bool(capped)) for score, capped in zip(scores, wrong_kind)]
 
 
 def match_chunks(

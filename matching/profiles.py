@@ -72,5 +72,8 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
         general_subjects=tuple(data.get("policy_general_subjects", ())),
         subject_fields=tuple(data.get("subject_fields", ())),
         subject_field_ends=tuple(data.get("subject_field_ends", ())),
+        electronic_terms=tuple(data["electronic_evidence"]["terms"]),
+        electronic_prefixes=tuple(data["electronic_evidence"]["prefixes"]),
+        electronic_per_thousand=float(data["electronic_evidence"]["per_thousand_words"]),
     )
     return ProfileSet(tuple(profiles), markers, dict(data["fusion"]))

@@ -1,11 +1,11 @@
 """What a document's form says before its content: its title and subject, its section headings, whether it is
-an enacted policy, and whether its file name cites an indicator."""
+an enacted policy, whether it speaks of electronic systems at all, and whether its file name cites an indicator."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from matching.text import words
+from matching.text import phrase_pattern, words
 
 TITLE_WORDS = 60  # a regulation's heading and its "tentang ..." clause fit in this
 OPENING_CHARS = TITLE_WORDS * 20  # ample for the opening words, so the whole text is not tokenised for them
@@ -51,6 +51,9 @@ class StructureMarkers:
     general_subjects: tuple[str, ...]  # "sistem pemerintahan berbasis elektronik": a policy on SPBE as a whole
     subject_fields: tuple[str, ...]  # "kegiatan", "sub kegiatan": a budget sheet is about the activity it funds
     subject_field_ends: tuple[str, ...]  # first words of the fields after them: "waktu", "lokasi", "sumber"
+    electronic_terms: tuple[str, ...]  # "aplikasi", "sistem informasi", "online": the document speaks of ICT
+    electronic_prefixes: tuple[str, ...]  # "e-": e-kinerja, e-katalog, e-sakip
+    electronic_per_thousand: float  # how many such words per 1,000 make a document about an electronic service
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class DocumentStructure:
     headings: str  # the section titles of the whole document, joined
     is_policy: bool
     is_general_policy: bool  # an enacted policy on SPBE as a whole: it sets the policy of every topic it covers
+    is_electronic: bool  # speaks of electronic systems often enough to document an electronic service
     filename_indicator: int | None
 
 
@@ -77,6 +81,7 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
         headings=" | ".join(dict.fromkeys(SECTION_HEADING.findall(text.lower()))),
         is_policy=policy,
         is_general_policy=policy and is_general(clause, markers.general_subjects),
+        is_electronic=is_electronic(text, markers),
         filename_indicator=number if number in indicators else None,
     )
 
@@ -150,6 +155,16 @@ def field_subject(head: str, markers: StructureMarkers) -> str:
                 values.append(" ".join(value))
                 break
     return " ".join(values)
+
+
+def is_electronic(text: str, markers: StructureMarkers) -> bool:
+    """Whether ICT words are frequent enough for the document to show an electronic service: a counter-service SOP,
+    a paper complaint box or the archives law names the service's subject but no system that delivers it."""
+    lowered = text.lower()
+    tokens = words(lowered)
+    mentions = sum(len(phrase_pattern(term).findall(lowered)) for term in markers.electronic_terms)
+    mentions += sum(token.startswith(markers.electronic_prefixes) for token in tokens) if markers.electronic_prefixes else 0
+    return bool(tokens) and mentions * 1000 >= markers.electronic_per_thousand * len(tokens)
 
 
 def is_general(subject: str, general_subjects: tuple[str, ...]) -> bool:

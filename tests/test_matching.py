@@ -66,10 +66,10 @@ def test_thresholds_decide_supports_review_or_none(score, decision):
     assert Thresholds(supports=0.6, review=0.4).decide(score) is decision
 
 
-def test_a_policy_indicator_without_an_enacted_policy_is_at_most_for_review():
+def test_a_decision_can_be_capped_at_review():
     thresholds = Thresholds(supports=0.6, review=0.4)
-    assert thresholds.decide(0.95, enacted_policy_needed=True) is Decision.REVIEW
-    assert thresholds.decide(0.3, enacted_policy_needed=True) is Decision.NONE
+    assert thresholds.decide(0.95, at_most_review=True) is Decision.REVIEW
+    assert thresholds.decide(0.3, at_most_review=True) is Decision.NONE
 
 
 def test_review_threshold_cannot_exceed_supports():

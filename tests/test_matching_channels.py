@@ -23,6 +23,9 @@ MARKERS = StructureMarkers(
     general_subjects=("sistem pemerintahan berbasis elektronik", "penyelenggaraan sistem pemerintahan berbasis elektronik"),
     subject_fields=("kegiatan", "sub kegiatan", "nama sop", "perihal"),
     subject_field_ends=("sub", "waktu", "lokasi", "sumber", "dasar", "yth"),
+    electronic_terms=("aplikasi", "sistem informasi", "online"),
+    electronic_prefixes=("e-",),
+    electronic_per_thousand=3,
 )
 INDICATORS = range(1, 48)
 
@@ -138,6 +141,17 @@ def test_a_policy_on_spbe_as_a_whole_is_told_from_a_policy_on_one_part_of_it(tex
     assert read_structure(text, "", MARKERS, INDICATORS).is_general_policy is general
 
 
+@pytest.mark.parametrize(
+    ("text", "electronic"),
+    [
+        ("Pendaftaran dilakukan secara online melalui aplikasi e-PPDB di laman ppdb.banuaraya.go.id", True),
+        ("Pendaftaran dilakukan di loket sekolah dengan mengisi formulir dan menyerahkan fotokopi kartu keluarga", False),
+    ],
+)
+def test_a_document_shows_an_electronic_service_by_its_ict_words(text, electronic):
+    assert read_structure(text, "", MARKERS, INDICATORS).is_electronic is electronic
+
+
 def test_a_report_is_its_own_subject():
     text = "LAPORAN HASIL AUDIT APLIKASI SIMPEG TAHUN 2024 Bab I Pendahuluan"
     assert read_structure(text, "", MARKERS, INDICATORS).subject.startswith("laporan hasil audit aplikasi simpeg")
@@ -228,6 +242,22 @@ def test_minutes_of_a_team_support_its_work_and_leave_its_policy_indicator_for_r
     decisions = {m.indicator: m.decision for m in matcher.match(*matcher.embed(document(minutes)))}
     assert decisions[19] == "supports"  # Tim Koordinasi SPBE at work
     assert decisions[10] == "review"  # its Kebijakan Internal needs an enacted decree, which minutes are not
+
+
+@pytest.mark.parametrize(
+    ("text", "decision"),
+    [
+        ("REKAPITULASI PENGADUAN MASYARAKAT MELALUI KOTAK SARAN Kantor Kecamatan Banua Raya Semester I 2024. Kotak saran "
+         "dibuka setiap Jumat oleh Sekretaris Camat. Jumlah pengaduan 46: lamanya penerbitan surat keterangan, sikap "
+         "petugas, kebersihan ruang tunggu. Tindak lanjut pengaduan dicatat dalam buku register pengaduan dan diumumkan "
+         "di papan pengumuman kantor.", "review"),  # complaints on paper: the subject, not the electronic service
+        ("Tampilan halaman SP4N-LAPOR! untuk pengaduan masyarakat dan tindak lanjut pengaduan secara online melalui "
+         "aplikasi.", "supports"),
+    ],
+)  # fmt: skip
+def test_an_electronic_service_needs_a_document_that_shows_it_electronic(matcher, text, decision):
+    best = matcher.match(*matcher.embed(document(text)))[0]
+    assert (best.indicator, best.decision) == (42, decision)  # Layanan Pengaduan Pelayanan Publik
 
 
 def test_the_passage_is_where_the_evidence_is(matcher):
