@@ -180,9 +180,11 @@ def decide(
 ) -> list[Decision]:
     """Each indicator's decision on its fused score and on the kind of evidence the framework asks for: a
     Kebijakan Internal indicator an enacted regulation, decree or circular; an electronic-service indicator a
-    document that shows the electronic service. Any other document is at most for review, however close its topic."""
+    document that shows the electronic service, or a file its uploader named for it (a screenshot's few words
+    seldom say "aplikasi"). Any other document is at most for review, however close its topic."""
+    named_for = index.indicators == structure.filename_indicator
     wrong_kind = (index.is_policy.astype(bool) & (not structure.is_policy)) | (
-        index.is_service & (not structure.is_electronic)
+        index.is_service & (not structure.is_electronic) & ~named_for
     )
     return [thresholds.decide(float(score), bool(capped)) for score, capped in zip(scores, wrong_kind)]
 

@@ -260,6 +260,13 @@ def test_an_electronic_service_needs_a_document_that_shows_it_electronic(matcher
     assert (best.indicator, best.decision) == (42, decision)  # Layanan Pengaduan Pelayanan Publik
 
 
+def test_a_screenshot_named_for_its_service_counts_though_its_few_words_say_nothing_electronic(matcher):
+    screen = "Beranda Sampaikan Laporan Anda Pengaduan Aspirasi Permintaan Informasi Lacak Laporan Tindak lanjut"
+    chunks, vectors = matcher.embed(document(screen))
+    assert matcher.match(chunks, vectors, "42.screenshot pengaduan.png")[0].decision == "supports"
+    assert matcher.match(chunks, vectors, "tangkapan layar.png")[0].decision == "review"
+
+
 def test_the_passage_is_where_the_evidence_is(matcher):
     doc = document("Daftar isi dan kata pengantar.", "Aplikasi SIMPEG untuk layanan kepegawaian: kenaikan pangkat dan cuti.")
     best = matcher.match(*matcher.embed(doc))[0]
