@@ -94,7 +94,7 @@ class IndicatorIndex:
         self.terms = TermIndex(self.profiles)
         self.bm25 = ProfileBM25(self.profiles)
         self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles], dtype=float)
-        self.is_service = np.array([profile.kind is IndicatorKind.SERVICE for profile in self.profiles])
+        self.is_service = np.array([profile.kind is IndicatorKind.SERVICE for profile in self.profiles], dtype=float)
         policy_topics = {profile.topic for profile in self.profiles if profile.kind is IndicatorKind.POLICY}
         self.has_policy_twin = np.array(
             [profile.kind is IndicatorKind.PRACTICE and profile.topic in policy_topics for profile in self.profiles],
@@ -152,11 +152,16 @@ def features(
             index.is_policy * float(structure.is_general_policy) * terms_share,
             index.is_policy * (1 - policy_document),
             index.has_policy_twin * policy_document,
-            (index.indicators == structure.filename_indicator).astype(float),
+            named_by_filename(index, structure).astype(float),
         ]
     )
     best_chunk = np.where(hits.best_chunk >= 0, hits.best_chunk, dense_chunk)
     return table, best_chunk
+
+
+def named_by_filename(index: IndicatorIndex, structure: DocumentStructure) -> np.ndarray:
+    """True for the indicator the file name cites ("35.screenshot LPSE.jpg"), if any."""
+    return index.indicators == structure.filename_indicator
 
 
 def is_best(values: np.ndarray) -> np.ndarray:
@@ -182,9 +187,9 @@ def decide(
     Kebijakan Internal indicator an enacted regulation, decree or circular; an electronic-service indicator a
     document that shows the electronic service, or a file its uploader named for it (a screenshot's few words
     seldom say "aplikasi"). Any other document is at most for review, however close its topic."""
-    named_for = index.indicators == structure.filename_indicator
+    named_for = named_by_filename(index, structure)
     wrong_kind = (index.is_policy.astype(bool) & (not structure.is_policy)) | (
-        index.is_service & (not structure.is_electronic) & ~named_for
+        index.is_service.astype(bool) & (not structure.is_electronic) & ~named_for
     )
     return [thresholds.decide(float(score), bool(capped)) for score, capped in zip(scores, wrong_kind)]
 

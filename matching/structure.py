@@ -13,13 +13,17 @@ POLICY_MARKER_WITHIN = 30  # words from the start where "PERATURAN/KEPUTUSAN ...
 POLICY_TITLE_WITHIN = 12  # words from the start where a self-evident policy title ("Kebijakan Internal ...") stands
 # Words of a regulation's heading and preamble: its number, its subject, its considerations, its enactment.
 POLICY_CONFIRMATION = ("nomor", "tentang", "menimbang", "mengingat", "memutuskan", "menetapkan", "ditetapkan")
-# Words that cite a policy rather than head one: "berdasarkan Keputusan Bupati ..." in a report or news item.
-CITING_WORDS = frozenset(("berdasarkan", "sesuai", "menurut", "mengacu", "sebagaimana", "amanat", "melalui"))
+# Words just before a policy's name that cite it rather than head it: "Berdasarkan Keputusan Bupati ...", "mengacu
+# pada Peraturan ...", "sebagaimana diatur dalam Peraturan ..." in a report or news item.
+CITING_WORDS = frozenset(
+    ("berdasarkan", "sesuai", "menurut", "amanat", "melalui", "pada", "dengan", "dalam", "menindaklanjuti")
+)
 ATTACHMENT_OPENING = "lampiran"  # an annex of a decree is the practice document, not the policy
 COPY_STAMP = "salinan"  # stamped above the heading of a certified copy
 # A circular opens with its addressees ("Yth. 1. Para Menteri ... 13. Para Wali Kota di Tempat"), then its heading.
 ADDRESSEE_OPENING = "yth"
 ADDRESSEE_CLOSING = ("di", "tempat")
+ADDRESSEE_WORDS = 150  # the longest list of addressees looked through for its closing "di Tempat"
 ADDRESSED_OPENING_CHARS = OPENING_CHARS * 3  # room for a long list of addressees before the heading
 SUBJECT_OPENING = "tentang"  # "PERATURAN ... NOMOR 5 TAHUN 2024 TENTANG <subject>"
 SUBJECT_WORDS = 20  # the subject clause, or a document's first words when it has none
@@ -30,6 +34,7 @@ SUBJECT_ENDS = frozenset(
 # "... tentang Sistem Pemerintahan Berbasis Elektronik 2. Peraturan ...": the next item of a legal-basis list
 # (a one- or two-digit numeral; years have four) ends a subject read from that list.
 LIST_NUMERAL = re.compile(r"\d{1,2}")
+PER_THOUSAND = 1000
 SUBJECT_FIELD_CHARS = 1500  # where a form's header fields stand ("Kegiatan : 2.16.03.1.02 Pengelolaan e-Government",
 # "Nama SOP | Penetapan Tata Cara Layanan Data Center", "Perihal : Rapat Tim Koordinasi SPBE")
 HEADING_WORDS = 8  # a chapter, part or paragraph title after its marker
@@ -44,7 +49,8 @@ FILENAME_INDICATOR = re.compile(r"^\s*\[?\s*(?:indikator\s*)?(\d{1,2})(?=[a-z]?[
 @dataclass(frozen=True)
 class StructureMarkers:
     """From the profile file: heading words of an enacted policy, titles that are a policy by themselves, the
-    subjects of a policy on SPBE as a whole, and the fields that name a form's subject."""
+    subjects of a policy on SPBE as a whole, the fields that name a form's subject, and the words that show an
+    electronic service."""
 
     headings: tuple[str, ...]  # "peraturan", "keputusan", ...: confirmed by a number, a "tentang", a preamble
     titles: tuple[str, ...]  # "kebijakan internal": a policy by its title alone
@@ -68,9 +74,9 @@ class DocumentStructure:
 
 
 def read_structure(text: str, filename: str, markers: StructureMarkers, indicators: range) -> DocumentStructure:
-    """Title (opening words), subject, section headings, policy form, and a file-name indicator number if the
-    framework has it."""
-    opening = opening_words(text)
+    """Title (opening words), subject, section headings, policy form, whether it shows an electronic service, and a
+    file-name indicator number if the framework has it."""
+    opening = opening_words(text, markers)
     found = FILENAME_INDICATOR.match(filename)
     number = int(found.group(1)) if found else None
     clause = subject(opening, text[:SUBJECT_FIELD_CHARS], markers)
@@ -86,13 +92,17 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
     )
 
 
-def opening_words(text: str) -> list[str]:
-    """The document's first words from its heading on: past a circular's addressees and a copy stamp."""
+def opening_words(text: str, markers: StructureMarkers) -> list[str]:
+    """The document's first words from its heading on: past a circular's addressees (when a policy heading follows
+    their closing "di Tempat") and past a copy stamp."""
     tokens = words(text[:ADDRESSED_OPENING_CHARS])
     if ADDRESSEE_OPENING in tokens[:POLICY_MARKER_WITHIN]:
-        pairs = list(zip(tokens, tokens[1:]))
+        start = tokens.index(ADDRESSEE_OPENING)
+        pairs = list(zip(tokens[start:start + ADDRESSEE_WORDS], tokens[start + 1:start + ADDRESSEE_WORDS]))
         if ADDRESSEE_CLOSING in pairs:
-            tokens = tokens[pairs.index(ADDRESSEE_CLOSING) + len(ADDRESSEE_CLOSING) :]
+            after = tokens[start + pairs.index(ADDRESSEE_CLOSING) + len(ADDRESSEE_CLOSING):]
+            if heads_with_policy(" ".join(after[:POLICY_MARKER_WITHIN]), markers):
+                tokens = after
     if tokens[:1] == [COPY_STAMP]:
         tokens = tokens[1:]
     return tokens[:TITLE_WORDS]
@@ -103,30 +113,24 @@ def is_policy(opening: list[str], markers: StructureMarkers) -> bool:
     if not opening or "".join(opening[:2]).startswith(ATTACHMENT_OPENING):  # OCR splits words: "LAMPIRA N"
         return False
     title = " ".join(opening[:POLICY_TITLE_WITHIN])
-    if any(heading_pattern(marker).search(title) for marker in markers.titles):
+    if any(phrase_pattern(marker, joined=True).search(title) for marker in markers.titles):
         return True
-    head = " ".join(opening[:POLICY_MARKER_WITHIN])
-    return any(is_heading(head, marker) for marker in markers.headings) and any(
+    return heads_with_policy(" ".join(opening[:POLICY_MARKER_WITHIN]), markers) and any(
         word in opening for word in POLICY_CONFIRMATION
     )
 
 
-def is_heading(head: str, marker: str) -> bool:
-    """The marker heads the document, not cited by it: "Berdasarkan Keputusan Bupati ..." opens a news item."""
-    for found in heading_pattern(marker).finditer(head):
-        before = head[: found.start()].split()
-        if not before or before[-1] not in CITING_WORDS:
-            return True
-    return False
+def heads_with_policy(head: str, markers: StructureMarkers) -> bool:
+    """Whether the first policy heading word in these words heads the document rather than being cited by it
+    ("Berdasarkan Keputusan Bupati ... , Keputusan tersebut ..." opens a news item)."""
+    found = [match for marker in markers.headings if (match := phrase_pattern(marker, joined=True).search(head))]
+    if not found:
+        return False
+    before = head[: min(match.start() for match in found)].split()
+    return not before or before[-1] not in CITING_WORDS
 
 
-def heading_pattern(marker: str) -> re.Pattern[str]:
-    """A heading word or phrase on word boundaries, its words apart or run together ("SURATEDARAN" in a scan)."""
-    parts = [re.escape(part) for part in marker.lower().split()]
-    return re.compile(r"(?<![a-z0-9])" + r"\s*".join(parts) + r"(?![a-z0-9])")
-
-
-def subject(opening: list[str], head: str, markers: StructureMarkers) -> str:
+def subject(opening: list[str], header_text: str, markers: StructureMarkers) -> str:
     """A regulation's "tentang ..." clause; else the first words, where a report or manual names itself, with the
     activity a form's fields name ("Kegiatan : ... LPSE"): a budget sheet is about what it funds."""
     if SUBJECT_OPENING in opening:
@@ -136,15 +140,16 @@ def subject(opening: list[str], head: str, markers: StructureMarkers) -> str:
                 break
             clause.append(word)
         return " ".join(clause)
-    return " ".join((*opening[:SUBJECT_WORDS], field_subject(head, markers))).strip()
+    return " ".join((*opening[:SUBJECT_WORDS], field_subject(header_text, markers))).strip()
 
 
-def field_subject(head: str, markers: StructureMarkers) -> str:
+def field_subject(header_text: str, markers: StructureMarkers) -> str:
     """The first value of each of a form's subject fields, after a colon or in the next table cell, without codes:
     "Kegiatan : 2.10.2.10.01.065.001. - LPSE Waktu Pelaksanaan : ..." gives "lpse"."""
     values = []
     for field in markers.subject_fields:
-        for found in re.finditer(rf"(?<![a-z0-9]){re.escape(field)}\s*[:|](?=([^:|]*))", head.lower()):
+        label = r"\s+".join(re.escape(part) for part in field.split())  # "Nama\nSOP" as well as "Nama SOP"
+        for found in re.finditer(rf"(?<![a-z0-9]){label}\s*[:|](?=([^:|]*))", header_text.lower()):
             value: list[str] = []
             for word in words(found.group(1)):
                 if word in markers.subject_field_ends or len(value) == SUBJECT_WORDS:
@@ -154,17 +159,24 @@ def field_subject(head: str, markers: StructureMarkers) -> str:
             if value:  # a field cut at a chunk's end is read again where the next chunk repeats it
                 values.append(" ".join(value))
                 break
-    return " ".join(values)
+    return " ".join(dict.fromkeys(values))  # "Sub Kegiatan : X" is read by "kegiatan" too
 
 
 def is_electronic(text: str, markers: StructureMarkers) -> bool:
     """Whether ICT words are frequent enough for the document to show an electronic service: a counter-service SOP,
-    a paper complaint box or the archives law names the service's subject but no system that delivers it."""
+    a paper complaint box or the archives law names the service's subject but no system that delivers it. Each
+    place counts once ("SP4N-LAPOR" is not also "LAPOR"; "e-government" not also an "e-" word)."""
     lowered = text.lower()
     tokens = words(lowered)
-    mentions = sum(len(phrase_pattern(term).findall(lowered)) for term in markers.electronic_terms)
-    mentions += sum(token.startswith(markers.electronic_prefixes) for token in tokens) if markers.electronic_prefixes else 0
-    return bool(tokens) and mentions * 1000 >= markers.electronic_per_thousand * len(tokens)
+    patterns = [phrase_pattern(term) for term in markers.electronic_terms]
+    patterns += [re.compile(rf"(?<![a-z0-9]){re.escape(prefix)}[a-z0-9]+") for prefix in markers.electronic_prefixes]
+    spans = sorted(match.span() for pattern in patterns for match in pattern.finditer(lowered))
+    mentions, reach = 0, -1
+    for start, end in spans:
+        if start >= reach:
+            mentions += 1
+        reach = max(reach, end)
+    return bool(tokens) and mentions * PER_THOUSAND >= markers.electronic_per_thousand * len(tokens)
 
 
 def is_general(subject: str, general_subjects: tuple[str, ...]) -> bool:
