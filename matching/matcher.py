@@ -94,7 +94,7 @@ class IndicatorIndex:
         self.terms = TermIndex(self.profiles)
         self.bm25 = ProfileBM25(self.profiles)
         self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles], dtype=float)
-        self.is_service = np.array([profile.kind is IndicatorKind.SERVICE for profile in self.profiles], dtype=float)
+        self.is_service = np.array([profile.kind is IndicatorKind.SERVICE for profile in self.profiles])
         policy_topics = {profile.topic for profile in self.profiles if profile.kind is IndicatorKind.POLICY}
         self.has_policy_twin = np.array(
             [profile.kind is IndicatorKind.PRACTICE and profile.topic in policy_topics for profile in self.profiles],
@@ -189,7 +189,7 @@ def decide(
     seldom say "aplikasi"). Any other document is at most for review, however close its topic."""
     named_for = named_by_filename(index, structure)
     wrong_kind = (index.is_policy.astype(bool) & (not structure.is_policy)) | (
-        index.is_service.astype(bool) & (not structure.is_electronic) & ~named_for
+        index.is_service & (not structure.is_electronic) & ~named_for
     )
     return [thresholds.decide(float(score), bool(capped)) for score, capped in zip(scores, wrong_kind)]
 

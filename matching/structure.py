@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from matching.text import phrase_pattern, words
 
@@ -35,6 +36,7 @@ SUBJECT_ENDS = frozenset(
 # (a one- or two-digit numeral; years have four) ends a subject read from that list.
 LIST_NUMERAL = re.compile(r"\d{1,2}")
 PER_THOUSAND = 1000
+NOTHING = "(?!)"  # a pattern that matches nowhere: a profile without electronic words finds none
 SUBJECT_FIELD_CHARS = 1500  # where a form's header fields stand ("Kegiatan : 2.16.03.1.02 Pengelolaan e-Government",
 # "Nama SOP | Penetapan Tata Cara Layanan Data Center", "Perihal : Rapat Tim Koordinasi SPBE")
 HEADING_WORDS = 8  # a chapter, part or paragraph title after its marker
@@ -60,6 +62,16 @@ class StructureMarkers:
     electronic_terms: tuple[str, ...]  # "aplikasi", "sistem informasi", "online": the document speaks of ICT
     electronic_prefixes: tuple[str, ...]  # "e-": e-kinerja, e-katalog, e-sakip
     electronic_per_thousand: float  # how many such words per 1,000 make a document about an electronic service
+
+    @cached_property
+    def electronic_words(self) -> re.Pattern[str]:
+        """Every electronic term and prefixed word in one pattern, longest term first: one pass over a document,
+        and each place found once ("SP4N-LAPOR" is not also "LAPOR", "e-government" not also an "e-" word)."""
+        longest_first = sorted(self.electronic_terms, key=len, reverse=True)
+        terms = [r"\s+".join(map(re.escape, term.split())) for term in longest_first]
+        prefixed = [rf"{re.escape(prefix)}[a-z0-9]+" for prefix in self.electronic_prefixes]
+        alternatives = "|".join(terms + prefixed) or NOTHING
+        return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
 
 
 @dataclass(frozen=True)
@@ -164,19 +176,11 @@ def field_subject(header_text: str, markers: StructureMarkers) -> str:
 
 def is_electronic(text: str, markers: StructureMarkers) -> bool:
     """Whether ICT words are frequent enough for the document to show an electronic service: a counter-service SOP,
-    a paper complaint box or the archives law names the service's subject but no system that delivers it. Each
-    place counts once ("SP4N-LAPOR" is not also "LAPOR"; "e-government" not also an "e-" word)."""
+    a paper complaint box or the archives law names the service's subject but no system that delivers it."""
     lowered = text.lower()
-    tokens = words(lowered)
-    patterns = [phrase_pattern(term) for term in markers.electronic_terms]
-    patterns += [re.compile(rf"(?<![a-z0-9]){re.escape(prefix)}[a-z0-9]+") for prefix in markers.electronic_prefixes]
-    spans = sorted(match.span() for pattern in patterns for match in pattern.finditer(lowered))
-    mentions, reach = 0, -1
-    for start, end in spans:
-        if start >= reach:
-            mentions += 1
-        reach = max(reach, end)
-    return bool(tokens) and mentions * PER_THOUSAND >= markers.electronic_per_thousand * len(tokens)
+    tokens = len(words(lowered))
+    mentions = sum(1 for _ in markers.electronic_words.finditer(lowered))
+    return tokens > 0 and mentions * PER_THOUSAND >= markers.electronic_per_thousand * tokens
 
 
 def is_general(subject: str, general_subjects: tuple[str, ...]) -> bool:
