@@ -22,7 +22,11 @@ class Matcher:
         self.model_name = settings.model
         self.batch_size = settings.embed_batch_size
         self.top_k = top_k or settings.top_k
-        self.thresholds = Thresholds(supports=settings.supports_threshold, review=settings.review_threshold)
+        self.thresholds = Thresholds(
+            supports=settings.supports_threshold,
+            review=settings.review_threshold,
+            best_supports=settings.best_supports_threshold,
+        )
         self.chunking = ChunkingPolicy(
             words=settings.chunk_words,
             overlap_words=settings.chunk_overlap_words,

@@ -51,18 +51,28 @@ class Decision(StrEnum):
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Named cut-offs on the fused score; configurable per deployment."""
+    """Named cut-offs on the fused score; configurable per deployment.
+
+    best_supports is the lower bar for the best indicator of a document about electronic government: such a
+    document is evidence for something, and its best indicator is right far more often than its score says
+    (the fusion is fitted on documents that name their topic in their first words; real uploads seldom do).
+    """
 
     supports: float
     review: float
+    best_supports: float
 
     def __post_init__(self) -> None:
         if self.review > self.supports:
             raise ValueError("the review threshold must not exceed the supports threshold")
+        if self.best_supports > self.supports:
+            raise ValueError("the best indicator's threshold must not exceed the supports threshold")
 
-    def decide(self, score: float, at_most_review: bool = False) -> Decision:
-        """The decision on a score; at_most_review when the document is not the kind of evidence the indicator needs."""
-        if score >= self.supports and not at_most_review:
+    def decide(self, score: float, at_most_review: bool = False, best_of_electronic: bool = False) -> Decision:
+        """The decision on a score; at_most_review when the document is not the kind of evidence the indicator
+        needs, best_of_electronic for the best indicator of a document about electronic government."""
+        bar = self.best_supports if best_of_electronic else self.supports
+        if score >= bar and not at_most_review:
             return Decision.SUPPORTS
         if score >= self.review:
             return Decision.REVIEW
@@ -186,12 +196,17 @@ def decide(
     """Each indicator's decision on its fused score and on the kind of evidence the framework asks for: a
     Kebijakan Internal indicator an enacted regulation, decree or circular; an electronic-service indicator a
     document that shows the electronic service, or a file its uploader named for it (a screenshot's few words
-    seldom say "aplikasi"). Any other document is at most for review, however close its topic."""
+    seldom say "aplikasi"). Any other document is at most for review, however close its topic. The best
+    indicator of a document about electronic government needs only the lower best_supports score."""
     named_for = named_by_filename(index, structure)
     wrong_kind = (index.is_policy.astype(bool) & (not structure.is_policy)) | (
         index.is_service & (not structure.is_electronic) & ~named_for
     )
-    return [thresholds.decide(float(score), bool(capped)) for score, capped in zip(scores, wrong_kind)]
+    best_of_electronic = (scores >= scores.max()) & structure.is_electronic
+    return [
+        thresholds.decide(float(score), bool(capped), bool(best))
+        for score, capped, best in zip(scores, wrong_kind, best_of_electronic)
+    ]
 
 
 def match_chunks(

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     model: str = Field(DEFAULT_MODEL, description="sentence-transformers model name or local folder")
     supports_threshold: float = Field(0.5, description="score at or above which a document supports an indicator")
     review_threshold: float = Field(0.3, description="score at or above which a match needs human review")
+    best_supports_threshold: float = Field(
+        0.25, description="score at or above which a document about electronic government supports its best indicator"
+    )
     top_k: int = Field(5, description="candidate indicators kept per document")
     chunk_words: int = Field(90, description="words per chunk embedded (Indonesian: ~2.5 tokens a word, 256 fit the default model)")
     chunk_overlap_words: int = Field(20, description="words shared by consecutive chunks")

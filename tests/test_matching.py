@@ -63,28 +63,40 @@ def test_overlap_must_be_smaller_than_the_chunk():
     [(0.9, Decision.SUPPORTS), (0.6, Decision.SUPPORTS), (0.59, Decision.REVIEW), (0.4, Decision.REVIEW), (0.39, Decision.NONE)],
 )
 def test_thresholds_decide_supports_review_or_none(score, decision):
-    assert Thresholds(supports=0.6, review=0.4).decide(score) is decision
+    assert Thresholds(supports=0.6, review=0.4, best_supports=0.3).decide(score) is decision
 
 
 def test_a_decision_can_be_capped_at_review():
-    thresholds = Thresholds(supports=0.6, review=0.4)
+    thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3)
     assert thresholds.decide(0.95, at_most_review=True) is Decision.REVIEW
     assert thresholds.decide(0.3, at_most_review=True) is Decision.NONE
 
 
 def test_review_threshold_cannot_exceed_supports():
     with pytest.raises(ValueError):
-        Thresholds(supports=0.4, review=0.6)
+        Thresholds(supports=0.4, review=0.6, best_supports=0.3)
+
+
+def test_the_best_indicator_of_an_electronic_document_needs_only_the_lower_threshold():
+    thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3)
+    assert thresholds.decide(0.35, best_of_electronic=True) is Decision.SUPPORTS
+    assert thresholds.decide(0.35) is Decision.NONE
+    assert thresholds.decide(0.95, at_most_review=True, best_of_electronic=True) is Decision.REVIEW
+
+
+def test_the_best_indicators_threshold_cannot_exceed_supports():
+    with pytest.raises(ValueError):
+        Thresholds(supports=0.5, review=0.3, best_supports=0.6)
 
 
 def test_fingerprint_changes_with_thresholds_model_and_profiles():
     framework = load_framework(Settings(_env_file=None).framework_file)
     profiles = load_profiles(Settings(_env_file=None).profiles_file, framework)
-    policy, thresholds = ChunkingPolicy(100, 20, 50), Thresholds(0.6, 0.4)
+    policy, thresholds = ChunkingPolicy(100, 20, 50), Thresholds(0.6, 0.4, 0.3)
     base = matching_fingerprint("model-a", profiles, thresholds, policy, 5)
     assert base == matching_fingerprint("model-a", profiles, thresholds, policy, 5)
     assert base != matching_fingerprint("model-b", profiles, thresholds, policy, 5)
-    assert base != matching_fingerprint("model-a", profiles, Thresholds(0.7, 0.4), policy, 5)
+    assert base != matching_fingerprint("model-a", profiles, Thresholds(0.7, 0.4, 0.3), policy, 5)
     edited = dataclasses.replace(profiles, profiles=(dataclasses.replace(profiles.profiles[0], terms=("baru",)), *profiles.profiles[1:]))
     assert base != matching_fingerprint("model-a", edited, thresholds, policy, 5)
     reweighted = dataclasses.replace(profiles, weights={**profiles.weights, "bias": -9.0})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from catalog import load_framework
@@ -11,7 +12,7 @@ from matching.chunking import Chunk
 from matching.engine import Matcher
 from matching.evaluation import EmbeddingCache, LabelledDocument, fit_weights
 from matching.lexical import TermIndex
-from matching.matcher import FEATURES
+from matching.matcher import FEATURES, decide
 from matching.profiles import load_profiles
 from matching.structure import StructureMarkers, read_structure
 from settings import Settings
@@ -286,6 +287,29 @@ def test_minutes_of_a_team_support_its_work_and_leave_its_policy_indicator_for_r
 def test_an_electronic_service_needs_a_document_that_shows_it_electronic(matcher, text, decision):
     best = matcher.match(*matcher.embed(document(text)))[0]
     assert (best.indicator, best.decision) == (42, decision)  # Layanan Pengaduan Pelayanan Publik
+
+
+@pytest.mark.parametrize(
+    ("text", "decision"),
+    [
+        ("Rekapitulasi gangguan jaringan internet dan server aplikasi pada perangkat daerah, triwulan III: 14 tiket "
+         "ditangani Seksi Infrastruktur TIK, rata-rata pemulihan 3 jam.", "supports"),  # electronic government
+        ("Rekapitulasi belanja alat tulis kantor pada perangkat daerah, triwulan III: 14 pesanan kertas, map dan "
+         "tinta diterima Subbagian Umum, rata-rata pengiriman 3 hari.", "none"),  # stationery: nothing electronic
+    ],
+)  # fmt: skip
+def test_only_the_best_indicator_of_a_document_on_electronic_government_clears_the_lower_threshold(
+    matcher, text, decision
+):
+    chunks, vectors = matcher.embed(document(text))
+    structure = matcher.structure(chunks, "")
+    rows = {number: row for row, number in enumerate(matcher.index.indicators)}
+    scores = np.zeros(len(rows))
+    scores[[rows[16], rows[17]]] = 0.27  # between best_supports (0.25) and review (0.3): a tie for best
+    scores[rows[28]] = 0.26
+    decisions = decide(scores, structure, matcher.index, matcher.thresholds)
+    assert decisions[rows[28]] == "none"  # second best: the lower threshold is for the best indicator only
+    assert [decisions[rows[16]], decisions[rows[17]]] == [decision, decision]  # Pusat Data, Jaringan Intra
 
 
 def test_a_screenshot_named_for_its_service_counts_though_its_few_words_say_nothing_electronic(matcher):
