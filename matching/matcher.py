@@ -49,6 +49,15 @@ class Decision(StrEnum):
     NONE = "none"
 
 
+class EvidenceRule(StrEnum):
+    """A rule of the framework on the kind of document an indicator needs; one a document does not meet holds its
+    decision at review, whatever its score, and the report says which."""
+
+    ENACTED_POLICY = "enacted_policy"  # a Kebijakan Internal indicator: an enacted regulation, decree or circular
+    ELECTRONIC_SERVICE = "electronic_service"  # an electronic-service indicator: a document that shows it electronic
+    SPBE_EVIDENCE = "spbe_evidence"  # any indicator: not a regulation on an office's structure and duties (SOTK)
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Named cut-offs on the fused score; configurable per deployment.
@@ -86,6 +95,7 @@ class Match:
     decision: Decision
     page: int | None
     passage: str
+    unmet_rule: EvidenceRule | None = None  # why a review is no supports, where a rule says so
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -190,22 +200,33 @@ def fuse(table: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(table @ weights)))
 
 
+def unmet_rules(structure: DocumentStructure, index: IndicatorIndex) -> list[EvidenceRule | None]:
+    """For each indicator, the framework's rule on the kind of evidence that this document does not meet: a
+    Kebijakan Internal indicator needs an enacted regulation, decree or circular; an electronic-service indicator
+    a document that shows the electronic service, or a file its uploader named for it (a screenshot's few words
+    seldom say "aplikasi"). A regulation on an office's structure and duties lists ICT functions, but is evidence
+    for no indicator."""
+    if structure.is_organisation:
+        return [EvidenceRule.SPBE_EVIDENCE] * len(index.indicators)
+    named_for = named_by_filename(index, structure)
+    needs_policy = index.is_policy.astype(bool) & (not structure.is_policy)
+    needs_electronic = index.is_service & (not structure.is_electronic) & ~named_for
+    return [
+        EvidenceRule.ENACTED_POLICY if policy else EvidenceRule.ELECTRONIC_SERVICE if electronic else None
+        for policy, electronic in zip(needs_policy, needs_electronic)
+    ]
+
+
 def decide(
     scores: np.ndarray, structure: DocumentStructure, index: IndicatorIndex, thresholds: Thresholds
 ) -> list[Decision]:
-    """Each indicator's decision on its fused score and on the kind of evidence the framework asks for: a
-    Kebijakan Internal indicator an enacted regulation, decree or circular; an electronic-service indicator a
-    document that shows the electronic service, or a file its uploader named for it (a screenshot's few words
-    seldom say "aplikasi"). Any other document is at most for review, however close its topic. The best
-    indicator of a document about electronic government needs only the lower best_supports score."""
-    named_for = named_by_filename(index, structure)
-    wrong_kind = (index.is_policy.astype(bool) & (not structure.is_policy)) | (
-        index.is_service & (not structure.is_electronic) & ~named_for
-    )
+    """Each indicator's decision on its fused score and on the kind of evidence the framework asks for (a
+    document of another kind is at most for review, however close its topic). The best indicator of a document
+    about electronic government needs only the lower best_supports score."""
     best_of_electronic = (scores >= scores.max()) & structure.is_electronic
     return [
-        thresholds.decide(float(score), bool(capped), bool(best))
-        for score, capped, best in zip(scores, wrong_kind, best_of_electronic)
+        thresholds.decide(float(score), rule is not None, bool(best))
+        for score, rule, best in zip(scores, unmet_rules(structure, index), best_of_electronic)
     ]
 
 
@@ -223,6 +244,7 @@ def match_chunks(
     table, best_chunk = features(chunks, chunk_vectors, structure, index)
     scores = fuse(table, index.weights)
     decisions = decide(scores, structure, index, thresholds)
+    rules = unmet_rules(structure, index)
     order = sorted(range(len(scores)), key=lambda row: (-scores[row], index.indicators[row]))[:top_k]
     return [
         Match(
@@ -231,6 +253,7 @@ def match_chunks(
             decision=decisions[row],
             page=chunks[best_chunk[row]].page,
             passage=chunks[best_chunk[row]].text[:PASSAGE_CHARS],
+            unmet_rule=rules[row] if decisions[row] is Decision.REVIEW else None,
         )
         for row in order
     ]

@@ -70,6 +70,7 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
         headings=tuple(data["policy_document_markers"]),
         titles=tuple(data.get("policy_title_markers", ())),
         general_subjects=tuple(data.get("policy_general_subjects", ())),
+        organisation_subjects=tuple(data.get("organisation_subjects", ())),
         subject_fields=tuple(data.get("subject_fields", ())),
         subject_field_ends=tuple(data.get("subject_field_ends", ())),
         electronic_terms=tuple(data["electronic_evidence"]["terms"]),

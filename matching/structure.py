@@ -51,12 +51,13 @@ FILENAME_INDICATOR = re.compile(r"^\s*\[?\s*(?:indikator\s*)?(\d{1,2})(?=[a-z]?[
 @dataclass(frozen=True)
 class StructureMarkers:
     """From the profile file: heading words of an enacted policy, titles that are a policy by themselves, the
-    subjects of a policy on SPBE as a whole, the fields that name a form's subject, and the words that show an
+    subjects of a policy on SPBE as a whole and of a regulation on an office's duties, the fields that name a form's subject, and the words that show an
     electronic service."""
 
     headings: tuple[str, ...]  # "peraturan", "keputusan", ...: confirmed by a number, a "tentang", a preamble
     titles: tuple[str, ...]  # "kebijakan internal": a policy by its title alone
     general_subjects: tuple[str, ...]  # "sistem pemerintahan berbasis elektronik": a policy on SPBE as a whole
+    organisation_subjects: tuple[str, ...]  # "kedudukan susunan organisasi": an office's duties, no SPBE evidence
     subject_fields: tuple[str, ...]  # "kegiatan", "sub kegiatan": a budget sheet is about the activity it funds
     subject_field_ends: tuple[str, ...]  # first words of the fields after them: "waktu", "lokasi", "sumber"
     electronic_terms: tuple[str, ...]  # "aplikasi", "sistem informasi", "online": the document speaks of ICT
@@ -82,12 +83,13 @@ class DocumentStructure:
     is_policy: bool
     is_general_policy: bool  # an enacted policy on SPBE as a whole: it sets the policy of every topic it covers
     is_electronic: bool  # speaks of electronic systems often enough to document an electronic service
+    is_organisation: bool  # on an office's position, structure, duties and functions (SOTK): no SPBE evidence
     filename_indicator: int | None
 
 
 def read_structure(text: str, filename: str, markers: StructureMarkers, indicators: range) -> DocumentStructure:
-    """Title (opening words), subject, section headings, policy form, whether it shows an electronic service, and a
-    file-name indicator number if the framework has it."""
+    """Title (opening words), subject, section headings, policy form, whether it shows an electronic service,
+    whether it is on an office's duties, and a file-name indicator number if the framework has it."""
     opening = opening_words(text, markers)
     found = FILENAME_INDICATOR.match(filename)
     number = int(found.group(1)) if found else None
@@ -100,6 +102,7 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
         is_policy=policy,
         is_general_policy=policy and is_general(clause, markers.general_subjects),
         is_electronic=is_electronic(text, markers),
+        is_organisation=clause.startswith(markers.organisation_subjects),
         filename_indicator=number if number in indicators else None,
     )
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from catalog import Framework, Indicator, Skpd, SkpdRegistry
 from extractors.document import Status
-from matching.matcher import Decision
+from matching.matcher import Decision, EvidenceRule
 from storage.state import Submission
 
 
@@ -35,6 +35,7 @@ class Evidence:
     decision: Decision
     page: int | None
     passage: str
+    unmet_rule: EvidenceRule | None = None  # why this document is only for review, where a framework rule says
 
 
 @dataclass
@@ -116,6 +117,7 @@ def assess(
                 decision=Decision(match.decision),
                 page=match.page,
                 passage=match.passage,
+                unmet_rule=EvidenceRule(match.unmet_rule) if match.unmet_rule else None,
             )
             for number in framework.group_of(match.indicator) & coverage.keys():
                 if number not in best or _rank(evidence, number) < _rank(best[number], number):

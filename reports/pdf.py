@@ -119,7 +119,7 @@ def _indicator(pdf: _ReportPdf, row: IndicatorRow, max_age_years: int) -> None:
         where = f", halaman {evidence.page}" if evidence.page else ""
         via = f", dicocokkan dengan indikator {evidence.via_indicator} (satu kelompok)" if evidence.via_indicator else ""
         uploader = f" (diunggah oleh {evidence.uploaded_by})" if evidence.uploaded_by else ""
-        pdf.line_of(f"- {evidence.filename}{uploader} - {evidence.decision}{where}{via}; "
+        pdf.line_of(f"- {evidence.filename}{uploader} - {evidence.verdict}{where}{via}; "
                     f"tahun dokumen: {evidence.date_label}", indent=INDENT)
         pdf.line_of(evidence.passage, size=SMALL_SIZE, style="I", colour=GREY, indent=2 * INDENT, height=SMALL_LINE)
     if row.age is EvidenceAge.OUTDATED:

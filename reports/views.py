@@ -11,11 +11,20 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from catalog import Framework, Indicator, SkpdRegistry
-from matching.matcher import Decision
+from matching.matcher import Decision, EvidenceRule
 from reports.completeness import Evidence, EvidenceState, IndicatorCoverage, SkpdCompleteness, Upload
 from reports.evidence_age import DocumentDate, EvidenceAge, evidence_age
 
 DECISION_LABELS = {Decision.SUPPORTS: "mendukung", Decision.REVIEW: "perlu ditinjau"}
+# Why a document close to the indicator's subject is still only for review: what kind of document would count.
+UNMET_RULE_LABELS = {
+    EvidenceRule.ENACTED_POLICY: "indikator Kebijakan Internal memerlukan peraturan, keputusan, atau surat edaran "
+    "yang sudah ditetapkan",
+    EvidenceRule.ELECTRONIC_SERVICE: "indikator layanan berbasis elektronik memerlukan dokumen yang menunjukkan "
+    "layanan elektroniknya (aplikasi, tangkapan layar, manual pengguna)",
+    EvidenceRule.SPBE_EVIDENCE: "peraturan tentang kedudukan, susunan organisasi, tugas dan fungsi perangkat daerah "
+    "bukan kebijakan atau penerapan SPBE",
+}
 UPLOAD_STATUS_LABELS = {
     "ok": "terbaca",
     "empty": "kosong",
@@ -45,6 +54,12 @@ class EvidenceRow:
     via_indicator: int | None  # matched to this other indicator of the same group
     document_year: int | None
     date_phrase: str
+    reason: str  # why it is only for review, where a rule of the framework says; else empty
+
+    @property
+    def verdict(self) -> str:
+        """The decision as the reader sees it, with its reason: 'perlu ditinjau (indikator Kebijakan ...)'."""
+        return f"{self.decision} ({self.reason})" if self.reason else self.decision
 
     @property
     def date_label(self) -> str:
@@ -219,6 +234,7 @@ def evidence_row(
         via_indicator=None if item.indicator == indicator else item.indicator,
         document_year=dated.year if dated else None,
         date_phrase=dated.phrase if dated else "",
+        reason=UNMET_RULE_LABELS[item.unmet_rule] if item.unmet_rule else "",
     )
 
 

@@ -89,8 +89,9 @@ def cmd_match(args: argparse.Namespace) -> int:
         for result in results:
             print(f"{result['file']}: {result['status']}" + (f" — {result['message']}" if result["message"] else ""))
             for match in result["matches"]:
+                held = f" (held by rule: {match['unmet_rule']})" if match["unmet_rule"] else ""
                 print(f"  {match['indicator']:>2}  {match['score']:.3f}  {match['decision']:<8}  "
-                      f"hal. {match['page']}: {match['passage'][:80]}")
+                      f"hal. {match['page']}: {match['passage'][:80]}{held}")
     return EXIT_OK
 
 

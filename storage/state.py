@@ -30,13 +30,16 @@ from sqlalchemy import (
     create_engine,
     delete,
     func,
+    inspect,
     or_,
     select,
+    text,
     update,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+from sqlalchemy.schema import CreateColumn
 
 from storage.objects import StoredObject
 
@@ -176,8 +179,28 @@ class MatchRow(Base):
     decision: Mapped[str] = mapped_column(String(20))
     page: Mapped[int | None]
     passage: Mapped[str] = mapped_column(Text, default="")
+    unmet_rule: Mapped[str | None] = mapped_column(String(40))  # the evidence rule that holds a review back
 
     submission: Mapped[Submission] = relationship(back_populates="matches")
+
+
+def add_new_columns(engine: Engine) -> list[str]:
+    """Add the columns a newer release gave an existing table (create_all makes missing tables only), so an
+    operator's state store from the last cycle keeps working after an upgrade; the names of those added.
+
+    A new column must be nullable or have a server default: rows already there get NULL or that default.
+    """
+    present = inspect(engine)
+    added = []
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            columns = {column["name"] for column in present.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in columns:
+                    definition = CreateColumn(column).compile(dialect=engine.dialect)
+                    connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {definition}"))
+                    added.append(f"{table.name}.{column.name}")
+    return added
 
 
 class StateStore:
@@ -189,6 +212,7 @@ class StateStore:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url, future=True)
         Base.metadata.create_all(self.engine)
+        add_new_columns(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

@@ -91,6 +91,19 @@ def test_the_report_is_in_bahasa_indonesia_with_passage_and_accepted_evidence(ca
     assert "WITA" in html
 
 
+def test_a_review_held_back_by_the_kind_of_evidence_says_which_kind_would_count(catalog):
+    framework, registry = catalog
+    owner = registry.responsible_for(10)[0].code  # Kebijakan Internal Tim Koordinasi SPBE
+    minutes = submission(owner, "notulen-rapat-tim-spbe.pdf")
+    minutes.matches = [MatchRow(rank=1, indicator=10, score=0.9, decision="review", page=2, passage="notulen rapat",
+                                unmet_rule="enacted_policy")]
+    city = assess(framework, registry, [minutes], YEAR)
+    report = skpd_report(skpd_view(city, owner), YEAR, framework, registry, dates={})
+    html = render_skpd_html(report, local_timestamp("Asia/Makassar"))
+    assert ("perlu ditinjau (indikator Kebijakan Internal memerlukan peraturan, keputusan, atau surat edaran yang "
+            "sudah ditetapkan)") in html
+
+
 def test_the_coverage_table_totals_the_city(catalog):
     city = assess(*catalog, [submission("inspektorat", "audit.pdf", (29, 0.9, "supports"))], YEAR)
     last = coverage_table(city).splitlines()[-1].split()

@@ -12,7 +12,7 @@ from matching.chunking import Chunk
 from matching.engine import Matcher
 from matching.evaluation import EmbeddingCache, LabelledDocument, fit_weights
 from matching.lexical import TermIndex
-from matching.matcher import FEATURES, decide
+from matching.matcher import FEATURES, EvidenceRule, decide
 from matching.profiles import load_profiles
 from matching.structure import StructureMarkers, read_structure
 from settings import Settings
@@ -22,6 +22,7 @@ MARKERS = StructureMarkers(
     headings=("peraturan", "keputusan", "surat edaran"),
     titles=("kebijakan internal",),
     general_subjects=("sistem pemerintahan berbasis elektronik", "penyelenggaraan sistem pemerintahan berbasis elektronik"),
+    organisation_subjects=("kedudukan susunan organisasi", "susunan organisasi dan tata kerja"),
     subject_fields=("kegiatan", "sub kegiatan", "nama sop", "perihal"),
     subject_field_ends=("sub", "waktu", "lokasi", "sumber", "dasar", "yth"),
     electronic_terms=("aplikasi", "sistem informasi", "online", "sp4n-lapor", "lapor"),
@@ -268,25 +269,26 @@ def test_minutes_of_a_team_support_its_work_and_leave_its_policy_indicator_for_r
         "pembagian tugas anggota Tim Koordinasi SPBE, dan jadwal penilaian mandiri. Kesimpulan: Tim Koordinasi SPBE "
         "melaksanakan koordinasi penerapan SPBE setiap triwulan."
     )
-    decisions = {m.indicator: m.decision for m in matcher.match(*matcher.embed(document(minutes)))}
-    assert decisions[19] == "supports"  # Tim Koordinasi SPBE at work
-    assert decisions[10] == "review"  # its Kebijakan Internal needs an enacted decree, which minutes are not
+    matches = {m.indicator: m for m in matcher.match(*matcher.embed(document(minutes)))}
+    assert (matches[19].decision, matches[19].unmet_rule) == ("supports", None)  # Tim Koordinasi SPBE at work
+    # its Kebijakan Internal needs an enacted decree, which minutes are not, and the match says so
+    assert (matches[10].decision, matches[10].unmet_rule) == ("review", EvidenceRule.ENACTED_POLICY)
 
 
 @pytest.mark.parametrize(
-    ("text", "decision"),
+    ("text", "decision", "rule"),
     [
         ("REKAPITULASI PENGADUAN MASYARAKAT MELALUI KOTAK SARAN Kantor Kecamatan Banua Raya Semester I 2024. Kotak saran "
          "dibuka setiap Jumat oleh Sekretaris Camat. Jumlah pengaduan 46: lamanya penerbitan surat keterangan, sikap "
          "petugas, kebersihan ruang tunggu. Tindak lanjut pengaduan dicatat dalam buku register pengaduan dan diumumkan "
-         "di papan pengumuman kantor.", "review"),  # complaints on paper: the subject, not the electronic service
+         "di papan pengumuman kantor.", "review", EvidenceRule.ELECTRONIC_SERVICE),  # the subject on paper
         ("Tampilan halaman SP4N-LAPOR! untuk pengaduan masyarakat dan tindak lanjut pengaduan secara online melalui "
-         "aplikasi.", "supports"),
+         "aplikasi.", "supports", None),
     ],
 )  # fmt: skip
-def test_an_electronic_service_needs_a_document_that_shows_it_electronic(matcher, text, decision):
+def test_an_electronic_service_needs_a_document_that_shows_it_electronic(matcher, text, decision, rule):
     best = matcher.match(*matcher.embed(document(text)))[0]
-    assert (best.indicator, best.decision) == (42, decision)  # Layanan Pengaduan Pelayanan Publik
+    assert (best.indicator, best.decision, best.unmet_rule) == (42, decision, rule)  # Layanan Pengaduan Publik
 
 
 @pytest.mark.parametrize(
@@ -310,6 +312,18 @@ def test_only_the_best_indicator_of_a_document_on_electronic_government_clears_t
     decisions = decide(scores, structure, matcher.index, matcher.thresholds)
     assert decisions[rows[28]] == "none"  # second best: the lower threshold is for the best indicator only
     assert [decisions[rows[16]], decisions[rows[17]]] == [decision, decision]  # Pusat Data, Jaringan Intra
+
+
+def test_a_regulation_on_an_offices_structure_and_duties_is_evidence_for_nothing(matcher):
+    regulation = (
+        "PERATURAN WALI KOTA BANUA RAYA NOMOR 41 TAHUN 2021 TENTANG KEDUDUKAN, SUSUNAN ORGANISASI, TUGAS DAN FUNGSI "
+        "SERTA TATA KERJA DINAS KOMUNIKASI, INFORMATIKA DAN PERSANDIAN, Menimbang: bahwa perlu menetapkan tugas dinas. "
+        "Pasal 5 Bidang Persandian mempunyai tugas melaksanakan persandian dan keamanan informasi. Pasal 6 Bidang "
+        "Aplikasi Informatika mempunyai tugas mengelola aplikasi, e-government, pusat data dan jaringan internet."
+    )
+    matches = matcher.match(*matcher.embed(document(regulation)))
+    assert all(match.decision != "supports" for match in matches)
+    assert {match.unmet_rule for match in matches if match.decision == "review"} <= {EvidenceRule.SPBE_EVIDENCE}
 
 
 def test_a_screenshot_named_for_its_service_counts_though_its_few_words_say_nothing_electronic(matcher):

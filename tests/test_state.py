@@ -5,9 +5,10 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from sqlalchemy import text
 
 from databases import state_url, throwaway_database
-from storage.state import Extraction, StateStore
+from storage.state import Extraction, StateStore, add_new_columns
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
@@ -37,6 +38,23 @@ def test_a_submission_is_recorded_with_its_matches(state):
     row = state.submission("submissions/2026/bappeda/peta.pdf")
     assert (row.skpd, row.etag, row.status) == ("bappeda", "e1", "ok")
     assert [(m.indicator, m.decision, m.page) for m in row.matches] == [(12, "supports", 2)]
+
+
+def test_a_match_held_at_review_by_an_evidence_rule_keeps_the_rule(state):
+    held = {"indicator": 10, "score": 0.9, "decision": "review", "page": 1, "passage": "notulen rapat tim",
+            "unmet_rule": "enacted_policy"}  # minutes of the team: its Kebijakan Internal needs an enacted decree
+    record(state, "submissions/2026/bappeda/notulen.pdf", matches=[held])
+    assert [m.unmet_rule for m in state.submission("submissions/2026/bappeda/notulen.pdf").matches] == ["enacted_policy"]
+
+
+def test_a_state_store_from_an_older_release_gains_the_new_columns_and_keeps_its_rows(state):
+    record(state, "submissions/2026/bappeda/peta.pdf")
+    with state.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE matches DROP COLUMN unmet_rule"))  # as the last cycle's release made it
+    upgraded = StateStore(state.engine.url.render_as_string(hide_password=False))
+    [match] = upgraded.submission("submissions/2026/bappeda/peta.pdf").matches
+    assert (match.indicator, match.decision, match.unmet_rule) == (12, "supports", None)
+    assert add_new_columns(upgraded.engine) == []  # once is enough
 
 
 def test_recording_again_replaces_the_matches(state):
