@@ -146,8 +146,8 @@ def evaluate(
                 order = np.argsort(-scored, kind="stable")
                 ranked = [int(matcher.index.indicators[row]) for row in order]
                 if name == FULL:
-                    decisions = decide(scored, structure, matcher.index, matcher.thresholds)
-                    claimed = [row for row, decision in enumerate(decisions) if decision is Decision.SUPPORTS]
+                    rulings = decide(scored, structure, matcher.index, matcher.thresholds)
+                    claimed = [row for row, ruling in enumerate(rulings) if ruling.decision is Decision.SUPPORTS]
                 else:
                     claimed = order[:1]
                 supported = {int(matcher.index.indicators[row]) for row in claimed}

@@ -77,15 +77,25 @@ class Thresholds:
         if self.best_supports > self.supports:
             raise ValueError("the best indicator's threshold must not exceed the supports threshold")
 
-    def decide(self, score: float, at_most_review: bool = False, best_of_electronic: bool = False) -> Decision:
-        """The decision on a score; at_most_review when the document is not the kind of evidence the indicator
-        needs, best_of_electronic for the best indicator of a document about electronic government."""
+    def decide(self, score: float, unmet_rule: EvidenceRule | None = None, best_of_electronic: bool = False) -> Ruling:
+        """The decision on a score. unmet_rule: the document is not the kind of evidence the indicator needs, so
+        it is at most for review, and the ruling names the rule when it alone stands between the score and
+        supports. best_of_electronic: the best indicator of a document about electronic government, for review and
+        supports from best_supports."""
         bar = self.best_supports if best_of_electronic else self.supports
-        if score >= bar and not at_most_review:
-            return Decision.SUPPORTS
-        if score >= self.review:
-            return Decision.REVIEW
-        return Decision.NONE
+        if score >= bar:
+            return Ruling(Decision.SUPPORTS) if unmet_rule is None else Ruling(Decision.REVIEW, unmet_rule)
+        if score >= min(bar, self.review):
+            return Ruling(Decision.REVIEW)
+        return Ruling(Decision.NONE)
+
+
+@dataclass(frozen=True)
+class Ruling:
+    """A decision, and the evidence rule that held it back from supports, if one did."""
+
+    decision: Decision
+    held_by: EvidenceRule | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +105,7 @@ class Match:
     decision: Decision
     page: int | None
     passage: str
-    unmet_rule: EvidenceRule | None = None  # why a review is no supports, where a rule says so
+    unmet_rule: EvidenceRule | None = None  # the rule that alone keeps a review from supports
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -219,13 +229,15 @@ def unmet_rules(structure: DocumentStructure, index: IndicatorIndex) -> list[Evi
 
 def decide(
     scores: np.ndarray, structure: DocumentStructure, index: IndicatorIndex, thresholds: Thresholds
-) -> list[Decision]:
-    """Each indicator's decision on its fused score and on the kind of evidence the framework asks for (a
-    document of another kind is at most for review, however close its topic). The best indicator of a document
-    about electronic government needs only the lower best_supports score."""
+) -> list[Ruling]:
+    """Each indicator's ruling on its fused score and on the kind of evidence the framework asks for (a document
+    of another kind is at most for review, however close its topic). The best indicator of a document about
+    electronic government (all of them, if several tie) needs only the lower best_supports score."""
+    if not len(scores):
+        return []
     best_of_electronic = (scores >= scores.max()) & structure.is_electronic
     return [
-        thresholds.decide(float(score), rule is not None, bool(best))
+        thresholds.decide(float(score), rule, bool(best))
         for score, rule, best in zip(scores, unmet_rules(structure, index), best_of_electronic)
     ]
 
@@ -243,17 +255,16 @@ def match_chunks(
         return []
     table, best_chunk = features(chunks, chunk_vectors, structure, index)
     scores = fuse(table, index.weights)
-    decisions = decide(scores, structure, index, thresholds)
-    rules = unmet_rules(structure, index)
+    rulings = decide(scores, structure, index, thresholds)
     order = sorted(range(len(scores)), key=lambda row: (-scores[row], index.indicators[row]))[:top_k]
     return [
         Match(
             indicator=int(index.indicators[row]),
             score=round(float(scores[row]), 4),
-            decision=decisions[row],
+            decision=rulings[row].decision,
             page=chunks[best_chunk[row]].page,
             passage=chunks[best_chunk[row]].text[:PASSAGE_CHARS],
-            unmet_rule=rules[row] if decisions[row] is Decision.REVIEW else None,
+            unmet_rule=rulings[row].held_by,
         )
         for row in order
     ]

@@ -83,7 +83,7 @@ class DocumentStructure:
     is_policy: bool
     is_general_policy: bool  # an enacted policy on SPBE as a whole: it sets the policy of every topic it covers
     is_electronic: bool  # speaks of electronic systems often enough to document an electronic service
-    is_organisation: bool  # on an office's position, structure, duties and functions (SOTK): no SPBE evidence
+    is_organisation: bool  # a regulation on an office's position, structure, duties, functions (SOTK): no evidence
     filename_indicator: int | None
 
 
@@ -100,9 +100,9 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
         subject=clause,
         headings=" | ".join(dict.fromkeys(SECTION_HEADING.findall(text.lower()))),
         is_policy=policy,
-        is_general_policy=policy and is_general(clause, markers.general_subjects),
+        is_general_policy=policy and opens_with(clause, markers.general_subjects),
         is_electronic=is_electronic(text, markers),
-        is_organisation=clause.startswith(markers.organisation_subjects),
+        is_organisation=policy and opens_with(clause, markers.organisation_subjects),
         filename_indicator=number if number in indicators else None,
     )
 
@@ -186,6 +186,7 @@ def is_electronic(text: str, markers: StructureMarkers) -> bool:
     return tokens > 0 and mentions * PER_THOUSAND >= markers.electronic_per_thousand * tokens
 
 
-def is_general(subject: str, general_subjects: tuple[str, ...]) -> bool:
-    """Whether the subject is SPBE as a whole ("penyelenggaraan SPBE di ..."), not one part of it ("tim koordinasi SPBE")."""
-    return any(subject == general or subject.startswith(f"{general} ") for general in general_subjects)
+def opens_with(subject: str, phrases: tuple[str, ...]) -> bool:
+    """Whether the subject is one of the phrases or starts with one, word for word: "penyelenggaraan SPBE di ..." is
+    SPBE as a whole, "tim koordinasi SPBE" one part of it; "organisasi dan tata kerjanya" is no phrase."""
+    return any(subject == phrase or subject.startswith(f"{phrase} ") for phrase in phrases)

@@ -23,7 +23,7 @@ UNMET_RULE_LABELS = {
     EvidenceRule.ELECTRONIC_SERVICE: "indikator layanan berbasis elektronik memerlukan dokumen yang menunjukkan "
     "layanan elektroniknya (aplikasi, tangkapan layar, manual pengguna)",
     EvidenceRule.SPBE_EVIDENCE: "peraturan tentang kedudukan, susunan organisasi, tugas dan fungsi perangkat daerah "
-    "bukan kebijakan atau penerapan SPBE",
+    "bukan bukti SPBE; unggah kebijakan SPBE atau bukti pelaksanaannya",
 }
 UPLOAD_STATUS_LABELS = {
     "ok": "terbaca",

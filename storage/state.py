@@ -23,6 +23,7 @@ from sqlalchemy import (
     LargeBinary,
     Select,
     String,
+    Table,
     Text,
     UniqueConstraint,
     Update,
@@ -37,7 +38,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 from sqlalchemy.schema import CreateColumn
 
@@ -188,19 +189,33 @@ def add_new_columns(engine: Engine) -> list[str]:
     """Add the columns a newer release gave an existing table (create_all makes missing tables only), so an
     operator's state store from the last cycle keeps working after an upgrade; the names of those added.
 
-    A new column must be nullable or have a server default: rows already there get NULL or that default.
+    Two processes may open the store at once after an upgrade: a column the other one added meanwhile is no error.
     """
-    present = inspect(engine)
     added = []
-    with engine.begin() as connection:
-        for table in Base.metadata.sorted_tables:
-            columns = {column["name"] for column in present.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in columns:
-                    definition = CreateColumn(column).compile(dialect=engine.dialect)
-                    connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {definition}"))
-                    added.append(f"{table.name}.{column.name}")
+    for table in Base.metadata.sorted_tables:
+        missing = missing_columns(engine, table)
+        for column in [column for column in table.columns if column.name in missing]:
+            if column.nullable is False and column.server_default is None:
+                raise ValueError(f"{table.name}.{column.name}: a column added to existing rows needs NULL or a server default")
+            definition = CreateColumn(column).compile(dialect=engine.dialect)
+            name = engine.dialect.identifier_preparer.format_table(table)
+            try:
+                with engine.begin() as connection:
+                    connection.execute(text(f"ALTER TABLE {name} ADD COLUMN {definition}"))
+            except DBAPIError:
+                if column.name in missing_columns(engine, table):
+                    raise
+                continue  # another process added it first
+            added.append(f"{table.name}.{column.name}")
     return added
+
+
+def missing_columns(engine: Engine, table: Table) -> set[str]:
+    """The names of the model's columns of a table that the database's table lacks (none if it has no such table)."""
+    present = inspect(engine)
+    if not present.has_table(table.name):
+        return set()
+    return {column.name for column in table.columns} - {column["name"] for column in present.get_columns(table.name)}
 
 
 class StateStore:

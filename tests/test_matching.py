@@ -12,7 +12,7 @@ from extractors.document import Block, BlockKind, Document, Page, Status, TextSo
 from matching.chunking import Chunk, ChunkingPolicy, chunk_document
 from matching.embedder import resolve_model
 from matching.engine import Matcher
-from matching.matcher import Decision, Thresholds, matching_fingerprint
+from matching.matcher import Decision, EvidenceRule, Ruling, Thresholds, matching_fingerprint
 from matching.profiles import IndicatorKind, ProfileError, load_profiles
 from settings import Settings
 
@@ -63,13 +63,15 @@ def test_overlap_must_be_smaller_than_the_chunk():
     [(0.9, Decision.SUPPORTS), (0.6, Decision.SUPPORTS), (0.59, Decision.REVIEW), (0.4, Decision.REVIEW), (0.39, Decision.NONE)],
 )
 def test_thresholds_decide_supports_review_or_none(score, decision):
-    assert Thresholds(supports=0.6, review=0.4, best_supports=0.3).decide(score) is decision
+    assert Thresholds(supports=0.6, review=0.4, best_supports=0.3).decide(score) == Ruling(decision)
 
 
-def test_a_decision_can_be_capped_at_review():
+def test_a_rule_on_the_kind_of_evidence_caps_a_decision_at_review_and_is_named_where_it_alone_holds_it_back():
     thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3)
-    assert thresholds.decide(0.95, at_most_review=True) is Decision.REVIEW
-    assert thresholds.decide(0.3, at_most_review=True) is Decision.NONE
+    policy = EvidenceRule.ENACTED_POLICY
+    assert thresholds.decide(0.95, policy) == Ruling(Decision.REVIEW, held_by=policy)
+    assert thresholds.decide(0.5, policy) == Ruling(Decision.REVIEW)  # its score alone keeps it at review
+    assert thresholds.decide(0.3, policy) == Ruling(Decision.NONE)
 
 
 def test_review_threshold_cannot_exceed_supports():
@@ -79,9 +81,11 @@ def test_review_threshold_cannot_exceed_supports():
 
 def test_the_best_indicator_of_an_electronic_document_needs_only_the_lower_threshold():
     thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3)
-    assert thresholds.decide(0.35, best_of_electronic=True) is Decision.SUPPORTS
-    assert thresholds.decide(0.35) is Decision.NONE
-    assert thresholds.decide(0.95, at_most_review=True, best_of_electronic=True) is Decision.REVIEW
+    assert thresholds.decide(0.35, best_of_electronic=True) == Ruling(Decision.SUPPORTS)
+    assert thresholds.decide(0.35) == Ruling(Decision.NONE)
+    # held back by a rule, it is still for review from its lower threshold, not dropped below the review one
+    service = EvidenceRule.ELECTRONIC_SERVICE
+    assert thresholds.decide(0.35, service, best_of_electronic=True) == Ruling(Decision.REVIEW, held_by=service)
 
 
 def test_the_best_indicators_threshold_cannot_exceed_supports():
@@ -97,6 +101,7 @@ def test_fingerprint_changes_with_thresholds_model_and_profiles():
     assert base == matching_fingerprint("model-a", profiles, thresholds, policy, 5)
     assert base != matching_fingerprint("model-b", profiles, thresholds, policy, 5)
     assert base != matching_fingerprint("model-a", profiles, Thresholds(0.7, 0.4, 0.3), policy, 5)
+    assert base != matching_fingerprint("model-a", profiles, Thresholds(0.6, 0.4, 0.2), policy, 5)
     edited = dataclasses.replace(profiles, profiles=(dataclasses.replace(profiles.profiles[0], terms=("baru",)), *profiles.profiles[1:]))
     assert base != matching_fingerprint("model-a", edited, thresholds, policy, 5)
     reweighted = dataclasses.replace(profiles, weights={**profiles.weights, "bias": -9.0})
