@@ -8,8 +8,9 @@ claimed before and marked after, and why an interrupted send is not repeated wit
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
+from functools import partial
 from email.message import EmailMessage
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
@@ -48,14 +49,15 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One report ready to go: its message (without Message-ID, set when the send is claimed) and recipients."""
+    """One report ready to go: its recipients, and how to compose its message (without Message-ID, set when the
+    send is claimed) from the stored report files, which are read only for a report that is due."""
 
     year: int
     run_id: str
     report: str
     content_hash: str
     recipients: tuple[str, ...]
-    message: EmailMessage
+    compose: Callable[[], EmailMessage]
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def outgoing_messages(
             continue
         messages.append(
             Outgoing(manifest.year, manifest.run_id, entry.name, entry.content_hash, recipients,
-                     _message(store, manifest.year, entry, recipients, sender))
+                     partial(_message, store, manifest.year, entry, recipients, sender))
         )  # fmt: skip
     return messages
 
@@ -115,6 +117,9 @@ class Courier:
         """Send one report unless this content was sent (or may have been); record how it went."""
         if self.transport is None:
             raise ValueError("a Courier without a transport can only rehearse")
+        if not self.log.due(item.year, item.report, item.content_hash, retry_uncertain):
+            return self._not_due(item, self.log.find(item.year, item.report, item.content_hash))
+        message = item.compose()  # only now: a report already sent costs no reading of its files
         claimed = self.log.claim(
             year=item.year, report=item.report, content_hash=item.content_hash, run_id=item.run_id,
             recipients=list(item.recipients), message_id=new_message_id(self.transport.config.sender),
@@ -122,7 +127,7 @@ class Courier:
         )  # fmt: skip
         if claimed is None:
             return self._not_due(item, self.log.find(item.year, item.report, item.content_hash))
-        message = _with_message_id(item.message, claimed.message_id)
+        message = _with_message_id(message, claimed.message_id)
         try:
             sent = self.transport.send(message, item.recipients)
         except SendUncertain as error:
@@ -139,13 +144,13 @@ class Courier:
 
     def rehearse(self, item: Outgoing, record: bool) -> DeliveryResult:
         """Write the message to the outbox and say what a real send would do; `record` logs it as a dry run."""
-        message_id = new_message_id(item.message["From"])
+        message = item.compose()
+        message_id = new_message_id(message["From"])
         path = self.outbox / f"{item.report}-{item.content_hash[:HASH_PREFIX_CHARS]}.eml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(_with_message_id(item.message, message_id).as_bytes())
-        previous = self.log.find(item.year, item.report, item.content_hash)
-        if previous is not None and previous.status in (DeliveryStatus.SENT, DeliveryStatus.SENDING):
-            return replace(self._not_due(item, previous), path=path)
+        path.write_bytes(_with_message_id(message, message_id).as_bytes())
+        if not self.log.due(item.year, item.report, item.content_hash):
+            return replace(self._not_due(item, self.log.find(item.year, item.report, item.content_hash)), path=path)
         if record:
             self.log.record_dry_run(
                 year=item.year, report=item.report, content_hash=item.content_hash, run_id=item.run_id,

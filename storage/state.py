@@ -537,16 +537,26 @@ class DeliveryLog:
             return self.find(year, report, content_hash)
         except IntegrityError:
             pass  # tried before: claim it only if that try failed
-        claimable = [DeliveryStatus.FAILED] + ([DeliveryStatus.SENDING] if retry_uncertain else [])
         with self._state.session() as session:
             result = session.execute(
                 self._where(update(Delivery), year, report, content_hash, dry_run=False)
-                .where(Delivery.status.in_(claimable))
+                .where(Delivery.status.in_(self._claimable(retry_uncertain)))
                 .values(status=DeliveryStatus.SENDING, run_id=run_id, recipients=recipients, updated_at=utcnow())
             )
             if result.rowcount != 1:
                 return None
         return self.find(year, report, content_hash)
+
+    def due(self, year: int, report: str, content_hash: str, retry_uncertain: bool = False) -> bool:
+        """Whether this content may be claimed now (never tried, or its try failed), so that a report already sent
+        costs no reading of its files; claim() still decides between two processes."""
+        previous = self.find(year, report, content_hash)
+        return previous is None or previous.status in self._claimable(retry_uncertain)
+
+    @staticmethod
+    def _claimable(retry_uncertain: bool) -> list[DeliveryStatus]:
+        """A failed try may be claimed again; an interrupted one only when the operator says so."""
+        return [DeliveryStatus.FAILED] + ([DeliveryStatus.SENDING] if retry_uncertain else [])
 
     def finish(self, delivery_id: int, status: DeliveryStatus, attempts: int, error: str = "") -> None:
         """What the SMTP exchange came to; `attempts` adds to the tries of earlier runs."""

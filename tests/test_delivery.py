@@ -109,6 +109,15 @@ def test_a_rerun_with_nothing_changed_sends_nothing(published, mail_server):
     assert len(mail_server.received) == reports
 
 
+def test_a_report_already_sent_is_not_read_from_the_bucket_again(published, mail_server):
+    send_reports(year=YEAR)
+    store = ObjectStore.from_settings(published)
+    entry = load_manifest(store, YEAR).entries[0]
+    store._client.remove_object(bucket_name=store.bucket, object_name=entry.body_key)  # unreadable from now on
+    reports = len(registry(published).skpd) + 1
+    assert send_reports(year=YEAR)["counts"] == {"already-sent": reports}
+
+
 def test_a_changed_report_is_sent_once(published, mail_server):
     send_reports(year=YEAR)
     sent_before = len(mail_server.received)
