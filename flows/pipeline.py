@@ -294,7 +294,9 @@ class Pipeline:
     def publish_reports(self, city: CityCompleteness, run_id: str) -> Publication:
         """Each SKPD's report and the city summary in every format: versioned under the run, the latest, a local copy."""
         local_dir = self.settings.data_dir / "reports" / str(city.year)
-        return publish(self.store, city, self.framework, self.registry, run_id, local_dir, self.settings.timezone)
+        return publish(
+            self.store, self.state, city, self.framework, self.registry, run_id, local_dir, self.settings.timezone
+        )
 
 
 def is_transient(error: BaseException) -> bool:

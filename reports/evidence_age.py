@@ -19,6 +19,7 @@ from enum import StrEnum
 from extractors.document import Document
 from storage import layout
 from storage.objects import ObjectStore, StorageError
+from storage.state import StateStore
 
 logger = logging.getLogger(__name__)
 
@@ -79,18 +80,29 @@ def document_date(document: Document, not_after: int) -> DocumentDate | None:
     return DocumentDate(int(first.group(1)), _phrase(first))
 
 
-def read_document_dates(store: ObjectStore, sha256s: Iterable[str], not_after: int) -> dict[str, DocumentDate | None]:
-    """The date of each content from its extracted text in the bucket; unreadable text counts as unknown."""
-    dates: dict[str, DocumentDate | None] = {}
-    for sha256 in set(sha256s):
+def read_document_dates(
+    store: ObjectStore, state: StateStore, sha256s: Iterable[str], not_after: int
+) -> dict[str, DocumentDate | None]:
+    """The date of each content: as read before (the state store keeps it), else from its extracted text in the
+    bucket. Unreadable text counts as unknown, and is tried again next time."""
+    wanted = set(sha256s)
+    dates = {
+        sha256: DocumentDate(year, phrase) if year is not None else None
+        for sha256, (year, phrase) in state.document_dates(wanted, not_after).items()
+    }
+    read: dict[str, DocumentDate | None] = {}
+    for sha256 in wanted - dates.keys():
         try:
             document = Document.from_dict(json.loads(store.get_bytes(layout.extraction_key(sha256))))
         except StorageError as error:
             logger.warning("no extracted text for %s, its date is unknown: %s", sha256, error)
             dates[sha256] = None
             continue
-        dates[sha256] = document_date(document, not_after)
-    return dates
+        read[sha256] = document_date(document, not_after)
+    state.record_document_dates(
+        {sha256: (date.year, date.phrase) if date else (None, "") for sha256, date in read.items()}, not_after
+    )
+    return dates | read
 
 
 def evidence_age(years: Iterable[int | None], year: int, max_age_years: int) -> EvidenceAge | None:

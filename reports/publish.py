@@ -30,6 +30,7 @@ from reports.views import SkpdReport, skpd_report
 from reports.xlsx import XLSX_CONTENT_TYPE, render_city_xlsx, render_skpd_xlsx
 from storage import layout
 from storage.objects import ObjectNotFound, ObjectStore
+from storage.state import StateStore
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +138,7 @@ class _Publisher:
 
 def publish(
     store: ObjectStore,
+    state: StateStore,
     city: CityCompleteness,
     framework: Framework,
     registry: SkpdRegistry,
@@ -149,7 +151,7 @@ def publish(
     if clashing:
         raise ReportsError(f"SKPD codes {clashing} are reserved for report files; rename them in the registry")
     sha256s = [evidence.sha256 for item in city.coverage for evidence in item.evidence if evidence.sha256]
-    dates = read_document_dates(store, sha256s, not_after=city.year)
+    dates = read_document_dates(store, state, sha256s, not_after=city.year)
     generated_at = local_timestamp(timezone)
     publisher = _Publisher(store, city.year, run_id, local_dir, update_latest=not city.partial)
     if city.partial:

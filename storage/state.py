@@ -218,6 +218,18 @@ def missing_columns(engine: Engine, table: Table) -> set[str]:
     return {column.name for column in table.columns} - {column["name"] for column in present.get_columns(table.name)}
 
 
+class DocumentDating(Base):
+    """The year a content states about itself, as read for one evaluation year (later years are a plan's end, not
+    its date). Content never changes under its hash, so its extracted text is read from the bucket once."""
+
+    __tablename__ = "document_dates"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    not_after: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int | None]  # None: the document states no year
+    phrase: Mapped[str] = mapped_column(Text, default="")  # the words the year was read from
+
+
 class StateStore:
     """Opens the database named by a SQLAlchemy URL and creates the tables it needs."""
 
@@ -435,6 +447,19 @@ class StateStore:
                 return None
             vectors = np.frombuffer(row.vectors, dtype=EMBEDDING_DTYPE).reshape(-1, row.dimension)
             return [(page, text) for page, text in row.chunks], vectors
+
+    def document_dates(self, sha256s: Iterable[str], not_after: int) -> dict[str, tuple[int | None, str]]:
+        """The (year, phrase) already read for these contents and this evaluation year; absent where never read."""
+        with self.session() as session:
+            rows = session.scalars(
+                select(DocumentDating).where(DocumentDating.sha256.in_(set(sha256s)), DocumentDating.not_after == not_after)
+            )
+            return {row.sha256: (row.year, row.phrase) for row in rows}
+
+    def record_document_dates(self, dates: Mapping[str, tuple[int | None, str]], not_after: int) -> None:
+        with self.session() as session:
+            for sha256, (year, phrase) in dates.items():
+                session.merge(DocumentDating(sha256=sha256, not_after=not_after, year=year, phrase=phrase))
 
     def record_embedding(
         self, sha256: str, model: str, chunking: str, chunks: list[tuple[int, str]], vectors: np.ndarray

@@ -24,6 +24,7 @@ from reports.heatmap import STATE_COLOURS
 from reports.publish import CITY_SUMMARY, load_manifest
 from storage import layout
 from storage.objects import ObjectStore
+from storage.state import StateStore
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -115,10 +116,24 @@ def test_a_run_over_some_indicators_leaves_the_latest_reports_complete(published
     assert load_manifest(store, year).run_id == published_reports["run_id"]
 
 
-def test_evidence_dates_come_from_the_extracted_text_in_the_bucket(object_store):
+def test_evidence_dates_come_from_the_extracted_text_in_the_bucket_once(object_store, tmp_path):
+    state = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
     sha256 = "a" * 64
     heading = "PERATURAN WALI KOTA BANJARMASIN NOMOR 21 TAHUN 2025 TENTANG ARSITEKTUR SPBE"
     document = Document(Status.OK, pages=[Page(1, [Block(BlockKind.PARAGRAPH, heading)], TextSource.TEXT_LAYER)])
     object_store.put_bytes(layout.extraction_key(sha256), json.dumps(document.to_dict()).encode())
-    dates = read_document_dates(object_store, [sha256, "b" * 64], not_after=2026)
-    assert dates == {sha256: DocumentDate(2025, "NOMOR 21 TAHUN 2025"), "b" * 64: None}
+    dates = read_document_dates(object_store, state, [sha256, "b" * 64], not_after=2026)
+    assert dates == {sha256: DocumentDate(2025, "NOMOR 21 TAHUN 2025"), "b" * 64: None}  # "b…": no text stored
+    object_store.put_bytes(layout.extraction_key(sha256), b"{}")  # were it read again, it would fail to parse
+    assert read_document_dates(object_store, state, [sha256], not_after=2026) == {sha256: dates[sha256]}
+
+
+def test_a_date_is_read_anew_for_another_evaluation_year_and_once_its_text_is_there(object_store, tmp_path):
+    state = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    sha256 = "c" * 64
+    assert read_document_dates(object_store, state, [sha256], not_after=2026) == {sha256: None}  # no text yet
+    heading = "RENCANA STRATEGIS DINAS KOMINFO TAHUN 2025-2029"
+    document = Document(Status.OK, pages=[Page(1, [Block(BlockKind.PARAGRAPH, heading)], TextSource.TEXT_LAYER)])
+    object_store.put_bytes(layout.extraction_key(sha256), json.dumps(document.to_dict()).encode())
+    assert read_document_dates(object_store, state, [sha256], not_after=2026)[sha256].year == 2025
+    assert read_document_dates(object_store, state, [sha256], not_after=2024) == {sha256: None}  # 2025 is later
