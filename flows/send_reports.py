@@ -76,8 +76,8 @@ def send_reports(
     failed = [result for result in results if result.outcome is Outcome.FAILED]
     if failed:
         raise DeliveryFailed(
-            f"{len(failed)} of {len(results)} reports not sent (recorded as failed, kept in the bucket, retried by the"
-            " next run): " + "; ".join(f"{result.report}: {result.error}" for result in failed)
+            f"{len(failed)} of {len(results)} reports not sent (kept in the bucket, retried by the next run): "
+            + "; ".join(f"{result.report}: {result.error}" for result in failed)
         )
     return {
         "year": year,

@@ -19,7 +19,7 @@ from catalog import SkpdRegistry
 from reports.errors import ReportsError
 from reports.mail import SendFailed, SendUncertain, SmtpTransport, compose, new_message_id
 from reports.publish import Audience, Manifest, ManifestEntry
-from storage.objects import ObjectStore
+from storage.objects import ObjectStore, StorageError
 from storage.state import Delivery, DeliveryLog, DeliveryStatus
 
 logger = logging.getLogger(__name__)
@@ -119,7 +119,10 @@ class Courier:
             raise ValueError("a Courier without a transport can only rehearse")
         if not self.log.due(item.year, item.report, item.content_hash, retry_uncertain):
             return self._not_due(item, self.log.find(item.year, item.report, item.content_hash))
-        message = item.compose()  # only now: a report already sent costs no reading of its files
+        try:
+            message = item.compose()  # only now: a report already sent costs no reading of its files
+        except StorageError as error:  # not claimed: the next run tries it again
+            return DeliveryResult(item.report, Outcome.FAILED, item.recipients, error=f"report files unreadable: {error}")
         claimed = self.log.claim(
             year=item.year, report=item.report, content_hash=item.content_hash, run_id=item.run_id,
             recipients=list(item.recipients), message_id=new_message_id(self.transport.config.sender),

@@ -80,6 +80,11 @@ def document_date(document: Document, not_after: int) -> DocumentDate | None:
     return DocumentDate(int(first.group(1)), _phrase(first))
 
 
+# The version of the dating rules below: a change to them that can read another year must change it, so that the
+# years the state store keeps from the old rules are read again.
+DATING_RULES = "1"
+
+
 def read_document_dates(
     store: ObjectStore, state: StateStore, sha256s: Iterable[str], not_after: int
 ) -> dict[str, DocumentDate | None]:
@@ -88,7 +93,7 @@ def read_document_dates(
     wanted = set(sha256s)
     dates = {
         sha256: DocumentDate(year, phrase) if year is not None else None
-        for sha256, (year, phrase) in state.document_dates(wanted, not_after).items()
+        for sha256, (year, phrase) in state.document_dates(wanted, not_after, DATING_RULES).items()
     }
     read: dict[str, DocumentDate | None] = {}
     for sha256 in wanted - dates.keys():
@@ -100,7 +105,8 @@ def read_document_dates(
             continue
         read[sha256] = document_date(document, not_after)
     state.record_document_dates(
-        {sha256: (date.year, date.phrase) if date else (None, "") for sha256, date in read.items()}, not_after
+        {sha256: (date.year, date.phrase) if date else (None, "") for sha256, date in read.items()}, not_after,
+        DATING_RULES,
     )
     return dates | read
 

@@ -219,13 +219,15 @@ def missing_columns(engine: Engine, table: Table) -> set[str]:
 
 
 class DocumentDating(Base):
-    """The year a content states about itself, as read for one evaluation year (later years are a plan's end, not
-    its date). Content never changes under its hash, so its extracted text is read from the bucket once."""
+    """The year a content states about itself, as read by one version of the dating rules for one evaluation year
+    (later years are a plan's end, not its date): its extracted text is read from the bucket once, and again only
+    when it is extracted anew or the rules change."""
 
     __tablename__ = "document_dates"
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     not_after: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rules: Mapped[str] = mapped_column(String(16), primary_key=True)  # the version of the rules that read it
     year: Mapped[int | None]  # None: the document states no year
     phrase: Mapped[str] = mapped_column(Text, default="")  # the words the year was read from
 
@@ -436,8 +438,10 @@ class StateStore:
             return session.get(Extraction, sha256)
 
     def record_extraction(self, extraction: Extraction) -> None:
+        """Keep an extraction's outcome; a date read from an earlier extraction of the content is read again."""
         with self.session() as session:
             session.merge(extraction)
+            session.execute(delete(DocumentDating).where(DocumentDating.sha256 == extraction.sha256))
 
     # Embeddings
     def embedding(self, sha256: str, model: str, chunking: str) -> tuple[list[tuple[int, str]], np.ndarray] | None:
@@ -448,18 +452,27 @@ class StateStore:
             vectors = np.frombuffer(row.vectors, dtype=EMBEDDING_DTYPE).reshape(-1, row.dimension)
             return [(page, text) for page, text in row.chunks], vectors
 
-    def document_dates(self, sha256s: Iterable[str], not_after: int) -> dict[str, tuple[int | None, str]]:
-        """The (year, phrase) already read for these contents and this evaluation year; absent where never read."""
+    def document_dates(self, sha256s: Iterable[str], not_after: int, rules: str) -> dict[str, tuple[int | None, str]]:
+        """The (year, phrase) these rules already read for these contents and this evaluation year; absent where
+        never read."""
         with self.session() as session:
             rows = session.scalars(
-                select(DocumentDating).where(DocumentDating.sha256.in_(set(sha256s)), DocumentDating.not_after == not_after)
+                select(DocumentDating).where(
+                    DocumentDating.sha256.in_(set(sha256s)),
+                    DocumentDating.not_after == not_after,
+                    DocumentDating.rules == rules,
+                )
             )
             return {row.sha256: (row.year, row.phrase) for row in rows}
 
-    def record_document_dates(self, dates: Mapping[str, tuple[int | None, str]], not_after: int) -> None:
-        with self.session() as session:
-            for sha256, (year, phrase) in dates.items():
-                session.merge(DocumentDating(sha256=sha256, not_after=not_after, year=year, phrase=phrase))
+    def record_document_dates(self, dates: Mapping[str, tuple[int | None, str]], not_after: int, rules: str) -> None:
+        """Keep what was read; if another process kept the same at the same time, its rows stand."""
+        try:
+            with self.session() as session:
+                for sha256, (year, phrase) in dates.items():
+                    session.merge(DocumentDating(sha256=sha256, not_after=not_after, rules=rules, year=year, phrase=phrase))
+        except IntegrityError:
+            pass  # another process kept the same contents' dates meanwhile: theirs stand, read by the same rules
 
     def record_embedding(
         self, sha256: str, model: str, chunking: str, chunks: list[tuple[int, str]], vectors: np.ndarray

@@ -118,6 +118,19 @@ def test_a_report_already_sent_is_not_read_from_the_bucket_again(published, mail
     assert send_reports(year=YEAR)["counts"] == {"already-sent": reports}
 
 
+def test_a_report_whose_files_cannot_be_read_fails_alone_and_is_tried_again(published, mail_server):
+    store = ObjectStore.from_settings(published)
+    entry = next(entry for entry in load_manifest(store, YEAR).entries if entry.name == "dishub")
+    body = store.get_bytes(entry.body_key)
+    store._client.remove_object(bucket_name=store.bucket, object_name=entry.body_key)
+    with pytest.raises(DeliveryFailed, match="dishub: report files unreadable"):
+        send_reports(year=YEAR)
+    reports = len(registry(published).skpd) + 1
+    assert len(mail_server.received) == reports - 1  # every other report went out
+    store.put_bytes(entry.body_key, body)
+    assert send_reports(year=YEAR)["counts"] == {"sent": 1, "already-sent": reports - 1}
+
+
 def test_a_changed_report_is_sent_once(published, mail_server):
     send_reports(year=YEAR)
     sent_before = len(mail_server.received)

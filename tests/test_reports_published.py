@@ -24,7 +24,7 @@ from reports.heatmap import STATE_COLOURS
 from reports.publish import CITY_SUMMARY, load_manifest
 from storage import layout
 from storage.objects import ObjectStore
-from storage.state import StateStore
+from storage.state import Extraction, StateStore
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -126,6 +126,16 @@ def test_evidence_dates_come_from_the_extracted_text_in_the_bucket_once(object_s
     assert dates == {sha256: DocumentDate(2025, "NOMOR 21 TAHUN 2025"), "b" * 64: None}  # "b…": no text stored
     object_store.put_bytes(layout.extraction_key(sha256), b"{}")  # were it read again, it would fail to parse
     assert read_document_dates(object_store, state, [sha256], not_after=2026) == {sha256: dates[sha256]}
+
+
+def test_a_content_extracted_anew_is_dated_anew(object_store, tmp_path):
+    state = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    sha256 = "d" * 64
+    for heading, year in (("LAPORAN TAHUN 2023", 2023), ("LAPORAN TAHUN 2024", 2024)):  # OCR read it better
+        document = Document(Status.OK, pages=[Page(1, [Block(BlockKind.PARAGRAPH, heading)], TextSource.OCR)])
+        object_store.put_bytes(layout.extraction_key(sha256), json.dumps(document.to_dict()).encode())
+        state.record_extraction(Extraction(sha256=sha256, status="ok", message="", detail="", pages=1))
+        assert read_document_dates(object_store, state, [sha256], not_after=2026)[sha256].year == year
 
 
 def test_a_date_is_read_anew_for_another_evaluation_year_and_once_its_text_is_there(object_store, tmp_path):
