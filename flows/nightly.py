@@ -76,19 +76,24 @@ def as_task(pipeline: Pipeline, run_id: str, force: bool) -> Callable[[StoredObj
     cache_policy=NO_CACHE, task_run_name="claim documents of run {run_id}", retries=STORAGE_RETRIES,
     retry_delay_seconds=STORAGE_RETRY_DELAYS, retry_condition_fn=retry_transient,
 )  # fmt: skip
-def process_claimed(settings: Settings, run_id: str, force: bool) -> int:
-    """One process's share of a run: one pipeline, so the model loads once, claiming documents until none is left."""
-    pipeline = Pipeline(settings)
+def process_claimed(settings: Settings, run_id: str, force: bool, pipeline: Pipeline | None = None) -> int:
+    """One process's share of a run: one pipeline, so the model loads once, claiming documents until none is left.
+    A share in a thread of the run's own process uses the run's pipeline, its indicator index already built."""
+    pipeline = pipeline or Pipeline(settings)
     return pipeline.drain(run_id, force, worker_name(), get_run_logger(), as_task(pipeline, run_id, force))
 
 
-def process_here(settings: Settings, run_id: str, force: bool, waiting: int, progress: RunProgress | None) -> int:
-    """This machine's share of a run, in as many processes as its CPUs keep busy; the documents it took."""
+def process_here(
+    settings: Settings, run_id: str, force: bool, waiting: int, progress: RunProgress | None,
+    pipeline: Pipeline | None = None,
+) -> int:  # fmt: skip
+    """This machine's share of a run, in as many processes as its CPUs keep busy; the documents it took. `pipeline`:
+    this process's own, if it has one, for a share in a thread of it."""
     processes = processes_for(settings, waiting)
     get_run_logger().info("Processing run %s here in %d process(es); %d documents waiting", run_id, processes, waiting)
     parameters = {"settings": settings, "run_id": run_id, "force": force}
     if processes == 1:  # a thread of this process: no start-up cost, the model already loaded here is reused
-        return sum(await_shares([process_claimed.submit(**parameters)], progress))
+        return sum(await_shares([process_claimed.submit(**parameters, pipeline=pipeline)], progress))
     # Spawned processes import the caller's main module again: a script calling nightly() needs the usual
     # `if __name__ == "__main__":` guard (the CLI, Prefect's flow-run processes and pytest have it).
     with ProcessPoolTaskRunner(max_workers=processes, initializer=share_cores, initargs=(processes,)) as runner:
@@ -222,7 +227,7 @@ def run_year(
         if pending:
             start_helpers(settings, run_id, helpers, log)
             progress = RunProgress(state, run_id, log)
-            process_here(settings, run_id, force, len(pending), progress)
+            process_here(settings, run_id, force, len(pending), progress, pipeline)
             finish_claimed_elsewhere(pipeline, run_id, force, progress, log)
         stopwatch.lap("process")
         documents = state.run_documents(run_id)
