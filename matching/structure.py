@@ -51,8 +51,8 @@ FILENAME_INDICATOR = re.compile(r"^\s*\[?\s*(?:indikator\s*)?(\d{1,2})(?=[a-z]?[
 @dataclass(frozen=True)
 class StructureMarkers:
     """From the profile file: heading words of an enacted policy, titles that are a policy by themselves, the
-    subjects of a policy on SPBE as a whole and of a regulation on an office's duties, the fields that name a form's subject, and the words that show an
-    electronic service."""
+    subjects of a policy on SPBE as a whole and of a regulation on an office's duties, the fields that name a
+    form's subject, and the words that show an electronic service."""
 
     headings: tuple[str, ...]  # "peraturan", "keputusan", ...: confirmed by a number, a "tentang", a preamble
     titles: tuple[str, ...]  # "kebijakan internal": a policy by its title alone
@@ -95,13 +95,14 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
     number = int(found.group(1)) if found else None
     clause = subject(opening, text[:SUBJECT_FIELD_CHARS], markers)
     policy = is_policy(opening, markers)
+    lowered = text.lower()
     return DocumentStructure(
         title=" ".join(opening),
         subject=clause,
-        headings=" | ".join(dict.fromkeys(SECTION_HEADING.findall(text.lower()))),
+        headings=" | ".join(dict.fromkeys(SECTION_HEADING.findall(lowered))),
         is_policy=policy,
         is_general_policy=policy and opens_with(clause, markers.general_subjects),
-        is_electronic=is_electronic(text, markers),
+        is_electronic=is_electronic(lowered, markers),
         is_organisation=policy and opens_with(clause, markers.organisation_subjects),
         filename_indicator=number if number in indicators else None,
     )
@@ -177,10 +178,10 @@ def field_subject(header_text: str, markers: StructureMarkers) -> str:
     return " ".join(dict.fromkeys(values))  # "Sub Kegiatan : X" is read by "kegiatan" too
 
 
-def is_electronic(text: str, markers: StructureMarkers) -> bool:
-    """Whether ICT words are frequent enough for the document to show an electronic service: a counter-service SOP,
-    a paper complaint box or the archives law names the service's subject but no system that delivers it."""
-    lowered = text.lower()
+def is_electronic(lowered: str, markers: StructureMarkers) -> bool:
+    """Whether ICT words are frequent enough for the (lower-cased) document to show an electronic service: a
+    counter-service SOP, a paper complaint box or the archives law names the service's subject but no system that
+    delivers it."""
     tokens = len(words(lowered))
     mentions = sum(1 for _ in markers.electronic_words.finditer(lowered))
     return tokens > 0 and mentions * PER_THOUSAND >= markers.electronic_per_thousand * tokens

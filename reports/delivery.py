@@ -117,8 +117,9 @@ class Courier:
         """Send one report unless this content was sent (or may have been); record how it went."""
         if self.transport is None:
             raise ValueError("a Courier without a transport can only rehearse")
-        if not self.log.due(item.year, item.report, item.content_hash, retry_uncertain):
-            return self._not_due(item, self.log.find(item.year, item.report, item.content_hash))
+        previous = self.log.find(item.year, item.report, item.content_hash)
+        if not self.log.due(previous, retry_uncertain):
+            return self._not_due(item, previous)
         try:
             message = item.compose()  # only now: a report already sent costs no reading of its files
         except StorageError as error:  # not claimed: the next run tries it again
@@ -152,8 +153,9 @@ class Courier:
         path = self.outbox / f"{item.report}-{item.content_hash[:HASH_PREFIX_CHARS]}.eml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(_with_message_id(message, message_id).as_bytes())
-        if not self.log.due(item.year, item.report, item.content_hash):
-            return replace(self._not_due(item, self.log.find(item.year, item.report, item.content_hash)), path=path)
+        previous = self.log.find(item.year, item.report, item.content_hash)
+        if not self.log.due(previous):
+            return replace(self._not_due(item, previous), path=path)
         if record:
             self.log.record_dry_run(
                 year=item.year, report=item.report, content_hash=item.content_hash, run_id=item.run_id,

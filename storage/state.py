@@ -37,7 +37,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine, Inspector, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 from sqlalchemy.schema import CreateColumn
@@ -192,8 +192,9 @@ def add_new_columns(engine: Engine) -> list[str]:
     Two processes may open the store at once after an upgrade: a column the other one added meanwhile is no error.
     """
     added = []
+    present = inspect(engine)
     for table in Base.metadata.sorted_tables:
-        missing = missing_columns(engine, table)
+        missing = missing_columns(present, table)
         for column in [column for column in table.columns if column.name in missing]:
             if column.nullable is False and column.server_default is None:
                 raise ValueError(f"{table.name}.{column.name}: a column added to existing rows needs NULL or a server default")
@@ -203,16 +204,15 @@ def add_new_columns(engine: Engine) -> list[str]:
                 with engine.begin() as connection:
                     connection.execute(text(f"ALTER TABLE {name} ADD COLUMN {definition}"))
             except DBAPIError:
-                if column.name in missing_columns(engine, table):
+                if column.name in missing_columns(inspect(engine), table):  # a fresh look at the database
                     raise
                 continue  # another process added it first
             added.append(f"{table.name}.{column.name}")
     return added
 
 
-def missing_columns(engine: Engine, table: Table) -> set[str]:
+def missing_columns(present: Inspector, table: Table) -> set[str]:
     """The names of the model's columns of a table that the database's table lacks (none if it has no such table)."""
-    present = inspect(engine)
     if not present.has_table(table.name):
         return set()
     return {column.name for column in table.columns} - {column["name"] for column in present.get_columns(table.name)}
@@ -585,11 +585,11 @@ class DeliveryLog:
                 return None
         return self.find(year, report, content_hash)
 
-    def due(self, year: int, report: str, content_hash: str, retry_uncertain: bool = False) -> bool:
-        """Whether this content may be claimed now (never tried, or its try failed), so that a report already sent
-        costs no reading of its files; claim() still decides between two processes."""
-        previous = self.find(year, report, content_hash)
-        return previous is None or previous.status in self._claimable(retry_uncertain)
+    @classmethod
+    def due(cls, previous: Delivery | None, retry_uncertain: bool = False) -> bool:
+        """Whether a content with this earlier delivery (find()) may be claimed now: never tried, or its try failed.
+        A report already sent then costs no reading of its files; claim() still decides between two processes."""
+        return previous is None or previous.status in cls._claimable(retry_uncertain)
 
     @staticmethod
     def _claimable(retry_uncertain: bool) -> list[DeliveryStatus]:
