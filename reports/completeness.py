@@ -114,10 +114,10 @@ def assess(
                 sha256=submission.sha256,
                 indicator=match.indicator,
                 score=match.score,
-                decision=Decision(match.decision),
+                decision=stored_decision(match.decision),
                 page=match.page,
                 passage=match.passage,
-                unmet_rule=EvidenceRule(match.unmet_rule) if match.unmet_rule else None,
+                unmet_rule=stored_rule(match.unmet_rule),
             )
             for number in framework.group_of(match.indicator) & coverage.keys():
                 if number not in best or _rank(evidence, number) < _rank(best[number], number):
@@ -130,6 +130,17 @@ def assess(
     per_skpd = [_skpd_view(skpd, coverage, submissions) for skpd in registry.skpd]
     partial = len(selected) < len(framework.indicators)
     return CityCompleteness(year=year, coverage=list(coverage.values()), skpd=per_skpd, partial=partial)
+
+
+def stored_decision(value: str) -> Decision:
+    """A stored decision; one this release does not know (a newer release wrote it before a rollback) is read as
+    review, so that a person looks at the document instead of the report failing."""
+    return Decision(value) if value in Decision.__members__.values() else Decision.REVIEW
+
+
+def stored_rule(value: str | None) -> EvidenceRule | None:
+    """A stored evidence rule; one this release does not know is read as none: the report still says review."""
+    return EvidenceRule(value) if value in EvidenceRule.__members__.values() else None
 
 
 def _rank(evidence: Evidence, indicator: int) -> tuple[bool, bool, float]:

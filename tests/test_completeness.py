@@ -4,10 +4,11 @@ from __future__ import annotations
 import pytest
 
 from catalog import load_framework, load_skpd_registry
+from matching.matcher import EvidenceRule
 from reports.completeness import EvidenceState, assess
 from reports.html import coverage_table, local_timestamp, render_skpd_html
 from settings import Settings
-from reports.views import skpd_report
+from reports.views import UNMET_RULE_LABELS, skpd_report
 from storage.state import MatchRow, Submission
 
 YEAR = 2026
@@ -102,6 +103,21 @@ def test_a_review_held_back_by_the_kind_of_evidence_says_which_kind_would_count(
     html = render_skpd_html(report, local_timestamp("Asia/Makassar"))
     assert ("perlu ditinjau (indikator Kebijakan Internal memerlukan peraturan, keputusan, atau surat edaran yang "
             "sudah ditetapkan)") in html
+
+
+def test_a_decision_or_rule_from_a_newer_release_is_read_as_review_not_a_failed_report(catalog):
+    framework, registry = catalog
+    owner = registry.responsible_for(29)[0].code
+    later = submission(owner, "audit.pdf")
+    later.matches = [MatchRow(rank=1, indicator=29, score=0.9, decision="supports_strongly", page=1, passage="audit",
+                              unmet_rule="a_rule_of_2027")]
+    city = assess(framework, registry, [later], YEAR)
+    evidence = next(item for item in city.coverage if item.indicator.number == 29).evidence
+    assert [(item.decision, item.unmet_rule) for item in evidence] == [("review", None)]
+
+
+def test_every_evidence_rule_has_a_reason_in_bahasa_indonesia():
+    assert set(UNMET_RULE_LABELS) == set(EvidenceRule)
 
 
 def test_the_coverage_table_totals_the_city(catalog):
