@@ -56,6 +56,7 @@ class EvidenceRule(StrEnum):
     ENACTED_POLICY = "enacted_policy"  # a Kebijakan Internal indicator: an enacted regulation, decree or circular
     ELECTRONIC_SERVICE = "electronic_service"  # an electronic-service indicator: a document that shows it electronic
     SPBE_EVIDENCE = "spbe_evidence"  # any indicator: not a regulation on an office's structure and duties (SOTK)
+    CARRIED_OUT = "carried_out"  # a practice indicator whose topic has a Kebijakan Internal one: not its regulation
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,9 @@ class IndicatorIndex:
         self.bm25 = ProfileBM25(self.profiles)
         self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles], dtype=float)
         self.is_service = np.array([profile.kind is IndicatorKind.SERVICE for profile in self.profiles])
-        policy_topics = {profile.topic for profile in self.profiles if profile.kind is IndicatorKind.POLICY}
         self.has_policy_twin = np.array(
-            [profile.kind is IndicatorKind.PRACTICE and profile.topic in policy_topics for profile in self.profiles],
-            dtype=float,
-        )  # its topic's enacted policy is evidence for the policy indicator instead
+            [profile.policy_indicator is not None for profile in self.profiles], dtype=float
+        )  # the enacted policy it carries out is evidence for that policy indicator instead
         missing = [name for name in FEATURES if name not in profile_set.weights]
         if missing:
             raise ProfileError(f"the profile file's fusion weights lack {missing}")
@@ -214,16 +213,22 @@ def unmet_rules(structure: DocumentStructure, index: IndicatorIndex) -> list[Evi
     """For each indicator, the framework's rule on the kind of evidence that this document does not meet: a
     Kebijakan Internal indicator needs an enacted regulation, decree or circular; an electronic-service indicator
     a document that shows the electronic service, or a file its uploader named for it (a screenshot's few words
-    seldom say "aplikasi"). A regulation on an office's structure and duties lists ICT functions, but is evidence
-    for no indicator."""
+    seldom say "aplikasi"). A practice indicator whose topic has a Kebijakan Internal indicator needs a document
+    of the practice: the regulation that sets the topic's policy is evidence for that one, unless it is a decree
+    (forming a forum, appointing officers: an act) or its annex holds the practice (the architecture itself). A
+    regulation on an office's structure and duties lists ICT functions, but is evidence for no indicator."""
     if structure.is_organisation:
         return [EvidenceRule.SPBE_EVIDENCE] * len(index.indicators)
     named_for = named_by_filename(index, structure)
     needs_policy = index.is_policy.astype(bool) & (not structure.is_policy)
     needs_electronic = index.is_service & (not structure.is_electronic) & ~named_for
+    needs_practice = index.has_policy_twin.astype(bool) & structure.is_policy_only
     return [
-        EvidenceRule.ENACTED_POLICY if policy else EvidenceRule.ELECTRONIC_SERVICE if electronic else None
-        for policy, electronic in zip(needs_policy, needs_electronic)
+        EvidenceRule.ENACTED_POLICY if policy
+        else EvidenceRule.ELECTRONIC_SERVICE if electronic
+        else EvidenceRule.CARRIED_OUT if practice
+        else None
+        for policy, electronic, practice in zip(needs_policy, needs_electronic, needs_practice)
     ]
 
 

@@ -28,6 +28,7 @@ class IndicatorProfile:
     topic: str
     texts: tuple[str, ...]  # embedded by the dense channel
     terms: tuple[str, ...]  # curated phrases for the lexical channel
+    policy_indicator: int | None = None  # a practice's Kebijakan Internal indicator: its topic's, or one named
 
 
 @dataclass(frozen=True)
@@ -64,17 +65,40 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
                 topic=entry["topic"],
                 texts=tuple(text for text in texts if text),
                 terms=tuple(term.lower() for term in topics[entry["topic"]]["terms"]),
+                policy_indicator=policy_indicator(indicator.number, entries, path),
             )
         )
-    markers = StructureMarkers(
-        headings=tuple(data["policy_document_markers"]),
+    return ProfileSet(tuple(profiles), structure_markers(data, path), dict(data["fusion"]))
+
+
+def policy_indicator(number: int, entries: dict[int, dict], path: Path) -> int | None:
+    """The Kebijakan Internal indicator whose policy a practice indicator carries out: the one its entry names
+    ("policy": 9 for the three audits, whose topics are narrower than Audit TIK's), else its own topic's."""
+    entry = entries[number]
+    if entry["kind"] != IndicatorKind.PRACTICE:
+        return None
+    policy_of_topic = {item["topic"]: other for other, item in entries.items() if item["kind"] == IndicatorKind.POLICY}
+    policy = entry.get("policy", policy_of_topic.get(entry["topic"]))
+    if policy is not None and entries.get(policy, {}).get("kind") != IndicatorKind.POLICY:
+        raise ProfileError(f"{path}: indicator {number}: its policy {policy!r} is not a policy indicator")
+    return policy
+
+
+def structure_markers(data: dict, path: Path) -> StructureMarkers:
+    """The words and fields that tell a document's form, from the profile file."""
+    headings = tuple(data["policy_document_markers"])
+    decree_headings = tuple(data.get("decree_markers", ()))
+    if unknown := sorted(set(decree_headings) - set(headings)):
+        raise ProfileError(f"{path}: decree_markers {unknown} are not among the policy_document_markers")
+    return StructureMarkers(
+        headings=headings,
         titles=tuple(data.get("policy_title_markers", ())),
         general_subjects=tuple(data.get("policy_general_subjects", ())),
         organisation_subjects=tuple(data.get("organisation_subjects", ())),
+        decree_headings=decree_headings,
         subject_fields=tuple(data.get("subject_fields", ())),
         subject_field_ends=tuple(data.get("subject_field_ends", ())),
         electronic_terms=tuple(data["electronic_evidence"]["terms"]),
         electronic_prefixes=tuple(data["electronic_evidence"]["prefixes"]),
         electronic_per_thousand=float(data["electronic_evidence"]["per_thousand_words"]),
     )
-    return ProfileSet(tuple(profiles), markers, dict(data["fusion"]))

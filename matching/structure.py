@@ -20,6 +20,7 @@ CITING_WORDS = frozenset(
     ("berdasarkan", "sesuai", "menurut", "amanat", "melalui", "pada", "dengan", "dalam", "menindaklanjuti")
 )
 ATTACHMENT_OPENING = "lampiran"  # an annex of a decree is the practice document, not the policy
+ANNEX_HEADING_WORDS = 8  # "LAMPIRAN I PERATURAN WALI KOTA BANJARMASIN NOMOR ...": from the heading word to "nomor"
 COPY_STAMP = "salinan"  # stamped above the heading of a certified copy
 # A circular opens with its addressees ("Yth. 1. Para Menteri ... 13. Para Wali Kota di Tempat"), then its heading.
 ADDRESSEE_OPENING = "yth"
@@ -58,6 +59,7 @@ class StructureMarkers:
     titles: tuple[str, ...]  # "kebijakan internal": a policy by its title alone
     general_subjects: tuple[str, ...]  # "sistem pemerintahan berbasis elektronik": a policy on SPBE as a whole
     organisation_subjects: tuple[str, ...]  # "kedudukan susunan organisasi": an office's duties, no SPBE evidence
+    decree_headings: tuple[str, ...]  # "keputusan": an enacted act that carries its topic out as well as setting it
     subject_fields: tuple[str, ...]  # "kegiatan", "sub kegiatan": a budget sheet is about the activity it funds
     subject_field_ends: tuple[str, ...]  # first words of the fields after them: "waktu", "lokasi", "sumber"
     electronic_terms: tuple[str, ...]  # "aplikasi", "sistem informasi", "online": the document speaks of ICT
@@ -74,6 +76,16 @@ class StructureMarkers:
         alternatives = "|".join(terms + prefixed) or NOTHING
         return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
 
+    @cached_property
+    def annex_heading(self) -> re.Pattern[str]:
+        """The heading of a policy's annex in its body ("LAMPIRAN PERATURAN BUPATI ... NOMOR 41"), not a reference
+        to it ("tercantum dalam Lampiran yang merupakan bagian tidak terpisahkan dari Peraturan ini")."""
+        headings = "|".join(r"\s*".join(map(re.escape, heading.split())) for heading in self.headings) or NOTHING
+        return re.compile(
+            rf"(?<![a-z0-9]){ATTACHMENT_OPENING}(?:\s+[ivx]+)?[\s:.]+(?:{headings})"
+            rf"(?:\W+\w+){{0,{ANNEX_HEADING_WORDS}}}?\W+nomor(?![a-z0-9])"
+        )
+
 
 @dataclass(frozen=True)
 class DocumentStructure:
@@ -84,6 +96,7 @@ class DocumentStructure:
     is_general_policy: bool  # an enacted policy on SPBE as a whole: it sets the policy of every topic it covers
     is_electronic: bool  # speaks of electronic systems often enough to document an electronic service
     is_organisation: bool  # a regulation on an office's position, structure, duties, functions (SOTK): no evidence
+    is_policy_only: bool  # an enacted regulation, circular or instruction that sets a policy and shows none carried out
     filename_indicator: int | None
 
 
@@ -96,6 +109,7 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
     clause = subject(opening, text[:SUBJECT_FIELD_CHARS], markers)
     policy = is_policy(opening, markers)
     lowered = text.lower()
+    decree = policy_heading(" ".join(opening[:POLICY_MARKER_WITHIN]), markers) in markers.decree_headings
     return DocumentStructure(
         title=" ".join(opening),
         subject=clause,
@@ -104,6 +118,7 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
         is_general_policy=policy and opens_with(clause, markers.general_subjects),
         is_electronic=is_electronic(lowered, markers),
         is_organisation=policy and opens_with(clause, markers.organisation_subjects),
+        is_policy_only=policy and not decree and not markers.annex_heading.search(lowered),
         filename_indicator=number if number in indicators else None,
     )
 
@@ -117,7 +132,7 @@ def opening_words(text: str, markers: StructureMarkers) -> list[str]:
         pairs = list(zip(tokens[start:start + ADDRESSEE_WORDS], tokens[start + 1:start + ADDRESSEE_WORDS]))
         if ADDRESSEE_CLOSING in pairs:
             after = tokens[start + pairs.index(ADDRESSEE_CLOSING) + len(ADDRESSEE_CLOSING):]
-            if heads_with_policy(" ".join(after[:POLICY_MARKER_WITHIN]), markers):
+            if policy_heading(" ".join(after[:POLICY_MARKER_WITHIN]), markers):
                 tokens = after
     if tokens[:1] == [COPY_STAMP]:
         tokens = tokens[1:]
@@ -131,19 +146,24 @@ def is_policy(opening: list[str], markers: StructureMarkers) -> bool:
     title = " ".join(opening[:POLICY_TITLE_WITHIN])
     if any(phrase_pattern(marker, joined=True).search(title) for marker in markers.titles):
         return True
-    return heads_with_policy(" ".join(opening[:POLICY_MARKER_WITHIN]), markers) and any(
+    return policy_heading(" ".join(opening[:POLICY_MARKER_WITHIN]), markers) is not None and any(
         word in opening for word in POLICY_CONFIRMATION
     )
 
 
-def heads_with_policy(head: str, markers: StructureMarkers) -> bool:
-    """Whether the first policy heading word in these words heads the document rather than being cited by it
-    ("Berdasarkan Keputusan Bupati ... , Keputusan tersebut ..." opens a news item)."""
-    found = [match for marker in markers.headings if (match := phrase_pattern(marker, joined=True).search(head))]
+def policy_heading(head: str, markers: StructureMarkers) -> str | None:
+    """The first policy heading word in these words ("keputusan", "peraturan"), unless the document cites it
+    rather than being headed by it ("Berdasarkan Keputusan Bupati ... , Keputusan tersebut ..." opens a news item)."""
+    found = [
+        (match.start(), marker)
+        for marker in markers.headings
+        if (match := phrase_pattern(marker, joined=True).search(head))
+    ]
     if not found:
-        return False
-    before = head[: min(match.start() for match in found)].split()
-    return not before or before[-1] not in CITING_WORDS
+        return None
+    start, marker = min(found)
+    before = head[:start].split()
+    return marker if not before or before[-1] not in CITING_WORDS else None
 
 
 def subject(opening: list[str], header_text: str, markers: StructureMarkers) -> str:

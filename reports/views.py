@@ -24,6 +24,9 @@ UNMET_RULE_LABELS = {
     "layanan elektroniknya (aplikasi, tangkapan layar, manual pengguna)",
     EvidenceRule.SPBE_EVIDENCE: "peraturan tentang kedudukan, susunan organisasi, tugas dan fungsi perangkat daerah "
     "bukan bukti SPBE; unggah kebijakan SPBE atau bukti pelaksanaannya",
+    EvidenceRule.CARRIED_OUT: "peraturan yang menetapkan kebijakan ini menjadi bukti indikator Kebijakan Internal-nya; "
+    "indikator penerapan memerlukan bukti pelaksanaan (keputusan pembentukan atau penetapan, laporan, notulen, SOP, "
+    "atau dokumen yang disusun)",
 }
 UPLOAD_STATUS_LABELS = {
     "ok": "terbaca",

@@ -115,6 +115,8 @@ def test_every_indicator_has_a_profile_with_kind_topic_and_terms():
     assert profiles[0].texts[0] == framework.indicator(1).name
     assert {p.kind for p in profiles if p.indicator <= 10} == {IndicatorKind.POLICY}
     assert "srikandi" in profiles[36].terms and "lpse" in profiles[34].terms
+    # the Kebijakan Internal indicator a practice carries out: its topic's (Manajemen Data), or the one named (Audit TIK)
+    assert [profiles[number - 1].policy_indicator for number in (23, 31, 13, 3)] == [3, 9, None, None]
 
 
 def test_a_profile_file_for_another_framework_is_refused(tmp_path):
@@ -126,6 +128,24 @@ def test_a_profile_file_for_another_framework_is_refused(tmp_path):
     (tmp_path / "short.json").write_text(json.dumps({**data, "indicators": data["indicators"][:-1]}))
     with pytest.raises(ProfileError, match=r"missing for \[47\]"):
         load_profiles(tmp_path / "short.json", framework)
+
+
+def test_a_practice_must_name_a_policy_indicator_as_its_policy(tmp_path):
+    framework = load_framework(Settings(_env_file=None).framework_file)
+    data = json.loads(Settings(_env_file=None).profiles_file.read_text())
+    data["indicators"][30]["policy"] = 29  # indicator 31 named a practice indicator as its policy
+    (tmp_path / "policy.json").write_text(json.dumps(data))
+    with pytest.raises(ProfileError, match="indicator 31: its policy 29 is not a policy indicator"):
+        load_profiles(tmp_path / "policy.json", framework)
+
+
+def test_a_decree_marker_must_be_a_policy_heading(tmp_path):
+    """A decree marker that heads no policy would silently never apply; the operator is told instead."""
+    framework = load_framework(Settings(_env_file=None).framework_file)
+    data = json.loads(Settings(_env_file=None).profiles_file.read_text())
+    (tmp_path / "decree.json").write_text(json.dumps({**data, "decree_markers": ["keputusan", "sk"]}))
+    with pytest.raises(ProfileError, match=r"decree_markers \['sk'\]"):
+        load_profiles(tmp_path / "decree.json", framework)
 
 
 def test_the_default_model_resolves_to_its_offline_package(tmp_path):

@@ -23,6 +23,7 @@ MARKERS = StructureMarkers(
     titles=("kebijakan internal",),
     general_subjects=("sistem pemerintahan berbasis elektronik", "penyelenggaraan sistem pemerintahan berbasis elektronik"),
     organisation_subjects=("kedudukan susunan organisasi", "kedudukan tugas dan fungsi"),
+    decree_headings=("keputusan",),
     subject_fields=("kegiatan", "sub kegiatan", "nama sop", "perihal"),
     subject_field_ends=("sub", "waktu", "lokasi", "sumber", "dasar", "yth"),
     electronic_terms=("aplikasi", "sistem informasi", "online", "sp4n-lapor", "lapor"),
@@ -312,6 +313,50 @@ def test_only_the_best_indicator_of_a_document_on_electronic_government_clears_t
     rulings = decide(scores, structure, matcher.index, matcher.thresholds)
     assert rulings[rows[28]].decision == "none"  # second best: the lower threshold is for the best indicator only
     assert [rulings[rows[16]].decision, rulings[rows[17]].decision] == [decision, decision]  # Pusat Data, Jaringan
+
+
+SECURITY_REGULATION = (
+    "PERATURAN WALI KOTA BANUA RAYA NOMOR 12 TAHUN 2024 TENTANG MANAJEMEN KEAMANAN INFORMASI SISTEM PEMERINTAHAN "
+    "BERBASIS ELEKTRONIK, Menimbang: bahwa perlu menjamin keamanan informasi SPBE. Pasal 3 Perangkat daerah menerapkan "
+    "sistem manajemen keamanan informasi berdasarkan SNI ISO/IEC 27001, menilai diri dengan indeks KAMI, menangani "
+    "insiden keamanan informasi bersama CSIRT dan melakukan uji penetrasi aplikasi setiap tahun. "
+)
+SECURITY_ANNEX = (
+    "LAMPIRAN PERATURAN WALI KOTA BANUA RAYA NOMOR 12 TAHUN 2024 PROSEDUR KEAMANAN INFORMASI: klasifikasi aset "
+    "informasi, pengendalian akses, penanganan insiden keamanan informasi, pencadangan data dan penilaian indeks KAMI."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "practice"),
+    [
+        (SECURITY_REGULATION, ("review", EvidenceRule.CARRIED_OUT)),  # sets the policy, shows none carried out
+        (SECURITY_REGULATION + SECURITY_ANNEX, ("supports", None)),  # its annex holds the practice: both
+        (SECURITY_REGULATION.replace("PERATURAN", "KEPUTUSAN", 1), ("supports", None)),  # a decree is an act: both
+    ],
+)
+def test_a_regulation_supports_its_topics_policy_indicator_and_its_practice_only_with_the_practice_document(
+    matcher, text, practice
+):
+    matches = {m.indicator: m for m in matcher.match(*matcher.embed(document(text)))}
+    assert matches[8].decision == "supports"  # Kebijakan Internal Manajemen Keamanan Informasi
+    assert (matches[22].decision, matches[22].unmet_rule) == practice  # Penerapan Manajemen Keamanan Informasi
+
+
+@pytest.mark.parametrize(
+    ("text", "policy_only"),
+    [
+        ("PERATURAN WALI KOTA BANUA RAYA NOMOR 3 TAHUN 2024 TENTANG SATU DATA. Pasal 2 Data dikelola walidata.", True),
+        ("PERATURAN WALI KOTA BANUA RAYA NOMOR 3 TAHUN 2024 TENTANG ARSITEKTUR SPBE. Pasal 2 Arsitektur SPBE tercantum "
+         "dalam Lampiran yang merupakan bagian tidak terpisahkan dari Peraturan Wali Kota ini.", True),  # cites its annex
+        ("PERATURAN WALI KOTA BANUA RAYA NOMOR 3 TAHUN 2024 TENTANG ARSITEKTUR SPBE. Pasal 2 Arsitektur SPBE tercantum "
+         "dalam Lampiran. LAMPIRAN I : PERATURAN WALI KOTA BANUA RAYA NOMOR 3 TAHUN 2024 Domain arsitektur.", False),
+        ("KEPUTUSAN WALI KOTA BANUA RAYA NOMOR 100/7/2024 TENTANG FORUM SATU DATA. KESATU Membentuk forum.", False),
+        ("Laporan pelaksanaan Satu Data tahun 2024 menurut Peraturan Wali Kota Nomor 3 Tahun 2024.", False),  # no policy
+    ],
+)  # fmt: skip
+def test_a_policy_that_sets_a_topic_is_told_from_one_that_also_carries_it_out(text, policy_only):
+    assert read_structure(text, "", MARKERS, INDICATORS).is_policy_only is policy_only
 
 
 def test_a_regulation_on_an_offices_structure_and_duties_is_evidence_for_nothing(matcher):
