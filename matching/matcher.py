@@ -39,7 +39,7 @@ FEATURES = (
     "policy_off_topic",  # a policy indicator, for an enacted policy, for the rest of its topic's share
     "policy_general",  # a policy indicator, for an enacted policy on SPBE as a whole, by its topic's share
     "policy_unenacted",  # a policy indicator for a document that is no enacted policy
-    "practice_in_policy",  # a practice indicator whose topic has a policy indicator, for an enacted policy
+    "practice_in_policy",  # a practice indicator that carries out a policy indicator's policy, for an enacted policy
     "file_name",  # the file name cites the indicator
 )
 
@@ -126,7 +126,7 @@ class IndicatorIndex:
         self.bm25 = ProfileBM25(self.profiles)
         self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles], dtype=float)
         self.is_service = np.array([profile.kind is IndicatorKind.SERVICE for profile in self.profiles])
-        self.has_policy_twin = np.array(
+        self.carries_out_policy = np.array(
             [profile.policy_indicator is not None for profile in self.profiles], dtype=float
         )  # the enacted policy it carries out is evidence for that policy indicator instead
         missing = [name for name in FEATURES if name not in profile_set.weights]
@@ -180,7 +180,7 @@ def features(
             index.is_policy * policy_document * (1 - terms_share),
             index.is_policy * float(structure.is_general_policy) * terms_share,
             index.is_policy * (1 - policy_document),
-            index.has_policy_twin * policy_document,
+            index.carries_out_policy * policy_document,
             named_by_filename(index, structure).astype(float),
         ]
     )
@@ -213,16 +213,17 @@ def unmet_rules(structure: DocumentStructure, index: IndicatorIndex) -> list[Evi
     """For each indicator, the framework's rule on the kind of evidence that this document does not meet: a
     Kebijakan Internal indicator needs an enacted regulation, decree or circular; an electronic-service indicator
     a document that shows the electronic service, or a file its uploader named for it (a screenshot's few words
-    seldom say "aplikasi"). A practice indicator whose topic has a Kebijakan Internal indicator needs a document
-    of the practice: the regulation that sets the topic's policy is evidence for that one, unless it is a decree
-    (forming a forum, appointing officers: an act) or its annex holds the practice (the architecture itself). A
-    regulation on an office's structure and duties lists ICT functions, but is evidence for no indicator."""
+    seldom say "aplikasi"). A practice indicator that carries out a Kebijakan Internal indicator's policy needs a
+    document of the practice: an enacted regulation, circular or instruction (on its topic or another) is evidence
+    for policy indicators only, unless it is a decree (forming a forum, appointing officers: an act) or holds an
+    annex (the architecture itself). A regulation on an office's structure and duties lists ICT functions, but is
+    evidence for no indicator."""
     if structure.is_organisation:
         return [EvidenceRule.SPBE_EVIDENCE] * len(index.indicators)
     named_for = named_by_filename(index, structure)
     needs_policy = index.is_policy.astype(bool) & (not structure.is_policy)
     needs_electronic = index.is_service & (not structure.is_electronic) & ~named_for
-    needs_practice = index.has_policy_twin.astype(bool) & structure.is_policy_only
+    needs_practice = index.carries_out_policy.astype(bool) & structure.is_policy_only
     return [
         EvidenceRule.ENACTED_POLICY if policy
         else EvidenceRule.ELECTRONIC_SERVICE if electronic

@@ -52,6 +52,7 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
     numbers = {indicator.number for indicator in framework.indicators}
     if set(entries) != numbers:
         raise ProfileError(f"{path}: profiles missing for {sorted(numbers - set(entries))}, unknown {sorted(set(entries) - numbers)}")
+    policy_of_topic = {entry["topic"]: number for number, entry in entries.items() if entry["kind"] == IndicatorKind.POLICY}
     profiles = []
     for indicator in framework.indicators:
         entry = entries[indicator.number]
@@ -65,19 +66,20 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
                 topic=entry["topic"],
                 texts=tuple(text for text in texts if text),
                 terms=tuple(term.lower() for term in topics[entry["topic"]]["terms"]),
-                policy_indicator=policy_indicator(indicator.number, entries, path),
+                policy_indicator=policy_indicator(indicator.number, entries, policy_of_topic, path),
             )
         )
     return ProfileSet(tuple(profiles), structure_markers(data, path), dict(data["fusion"]))
 
 
-def policy_indicator(number: int, entries: dict[int, dict], path: Path) -> int | None:
+def policy_indicator(number: int, entries: dict[int, dict], policy_of_topic: dict[str, int], path: Path) -> int | None:
     """The Kebijakan Internal indicator whose policy a practice indicator carries out: the one its entry names
     ("policy": 9 for the three audits, whose topics are narrower than Audit TIK's), else its own topic's."""
     entry = entries[number]
     if entry["kind"] != IndicatorKind.PRACTICE:
+        if "policy" in entry:
+            raise ProfileError(f"{path}: indicator {number}: only a practice indicator names the policy it carries out")
         return None
-    policy_of_topic = {item["topic"]: other for other, item in entries.items() if item["kind"] == IndicatorKind.POLICY}
     policy = entry.get("policy", policy_of_topic.get(entry["topic"]))
     if policy is not None and entries.get(policy, {}).get("kind") != IndicatorKind.POLICY:
         raise ProfileError(f"{path}: indicator {number}: its policy {policy!r} is not a policy indicator")

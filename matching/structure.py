@@ -19,8 +19,10 @@ POLICY_CONFIRMATION = ("nomor", "tentang", "menimbang", "mengingat", "memutuskan
 CITING_WORDS = frozenset(
     ("berdasarkan", "sesuai", "menurut", "amanat", "melalui", "pada", "dengan", "dalam", "menindaklanjuti")
 )
-ATTACHMENT_OPENING = "lampiran"  # an annex of a decree is the practice document, not the policy
-ANNEX_HEADING_WORDS = 8  # "LAMPIRAN I PERATURAN WALI KOTA BANJARMASIN NOMOR ...": from the heading word to "nomor"
+ATTACHMENT_OPENING = "lampiran"  # an annex of a policy is the practice document, not the policy
+ANNEX_NAME_WORDS = 12  # "LAMPIRAN I PERATURAN MENTERI ... NOMOR": the longest policy name before its number
+SELF_REFERENCE = "ini"  # "Lampiran Peraturan Wali Kota ini": the document names its own annex, not heads it
+WORD_BEFORE_CHARS = 40  # enough text before a phrase to hold the one word before it
 COPY_STAMP = "salinan"  # stamped above the heading of a certified copy
 # A circular opens with its addressees ("Yth. 1. Para Menteri ... 13. Para Wali Kota di Tempat"), then its heading.
 ADDRESSEE_OPENING = "yth"
@@ -78,12 +80,12 @@ class StructureMarkers:
 
     @cached_property
     def annex_heading(self) -> re.Pattern[str]:
-        """The heading of a policy's annex in its body ("LAMPIRAN PERATURAN BUPATI ... NOMOR 41"), not a reference
-        to it ("tercantum dalam Lampiran yang merupakan bagian tidak terpisahkan dari Peraturan ini")."""
+        """An annex heading, "LAMPIRAN I : PERATURAN BUPATI ... NOMOR 41", also as OCR joins ("LAMPIRANPERATURAN") or
+        splits ("LAMPIRA N") it; group 1 is the policy's name up to its number, which no sentence end interrupts."""
         headings = "|".join(r"\s*".join(map(re.escape, heading.split())) for heading in self.headings) or NOTHING
         return re.compile(
-            rf"(?<![a-z0-9]){ATTACHMENT_OPENING}(?:\s+[ivx]+)?[\s:.]+(?:{headings})"
-            rf"(?:\W+\w+){{0,{ANNEX_HEADING_WORDS}}}?\W+nomor(?![a-z0-9])"
+            rf"(?<![a-z0-9])lampira\s*n(?:\s+(?:[ivxlc]+|\d{{1,2}}|[a-z]))?[\s:.]*(?:{headings})"
+            rf"((?:\s+[^\s.]+){{0,{ANNEX_NAME_WORDS}}}?)\s+no(?:mor|\.)(?![a-z0-9])"
         )
 
 
@@ -96,7 +98,7 @@ class DocumentStructure:
     is_general_policy: bool  # an enacted policy on SPBE as a whole: it sets the policy of every topic it covers
     is_electronic: bool  # speaks of electronic systems often enough to document an electronic service
     is_organisation: bool  # a regulation on an office's position, structure, duties, functions (SOTK): no evidence
-    is_policy_only: bool  # an enacted regulation, circular or instruction that sets a policy and shows none carried out
+    is_policy_only: bool  # a policy that is no decree and holds no annex: it sets a policy and shows none carried out
     filename_indicator: int | None
 
 
@@ -118,7 +120,7 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
         is_general_policy=policy and opens_with(clause, markers.general_subjects),
         is_electronic=is_electronic(lowered, markers),
         is_organisation=policy and opens_with(clause, markers.organisation_subjects),
-        is_policy_only=policy and not decree and not markers.annex_heading.search(lowered),
+        is_policy_only=policy and not decree and not holds_annex(lowered, markers),
         filename_indicator=number if number in indicators else None,
     )
 
@@ -132,7 +134,7 @@ def opening_words(text: str, markers: StructureMarkers) -> list[str]:
         pairs = list(zip(tokens[start:start + ADDRESSEE_WORDS], tokens[start + 1:start + ADDRESSEE_WORDS]))
         if ADDRESSEE_CLOSING in pairs:
             after = tokens[start + pairs.index(ADDRESSEE_CLOSING) + len(ADDRESSEE_CLOSING):]
-            if policy_heading(" ".join(after[:POLICY_MARKER_WITHIN]), markers):
+            if policy_heading(" ".join(after[:POLICY_MARKER_WITHIN]), markers) is not None:
                 tokens = after
     if tokens[:1] == [COPY_STAMP]:
         tokens = tokens[1:]
@@ -164,6 +166,16 @@ def policy_heading(head: str, markers: StructureMarkers) -> str | None:
     start, marker = min(found)
     before = head[:start].split()
     return marker if not before or before[-1] not in CITING_WORDS else None
+
+
+def holds_annex(lowered: str, markers: StructureMarkers) -> bool:
+    """Whether the (lower-cased) document holds a policy's annex under its heading, rather than citing one
+    ("tercantum dalam Lampiran Peraturan Presiden Nomor 95", "sesuai Lampiran Peraturan Wali Kota ini")."""
+    for found in markers.annex_heading.finditer(lowered):
+        before = lowered[max(0, found.start() - WORD_BEFORE_CHARS) : found.start()].split()
+        if (not before or before[-1] not in CITING_WORDS) and SELF_REFERENCE not in found.group(1).split():
+            return True
+    return False
 
 
 def subject(opening: list[str], header_text: str, markers: StructureMarkers) -> str:

@@ -351,6 +351,10 @@ def test_a_regulation_supports_its_topics_policy_indicator_and_its_practice_only
          "dalam Lampiran yang merupakan bagian tidak terpisahkan dari Peraturan Wali Kota ini.", True),  # cites its annex
         ("PERATURAN WALI KOTA BANUA RAYA NOMOR 3 TAHUN 2024 TENTANG ARSITEKTUR SPBE. Pasal 2 Arsitektur SPBE tercantum "
          "dalam Lampiran. LAMPIRAN I : PERATURAN WALI KOTA BANUA RAYA NOMOR 3 TAHUN 2024 Domain arsitektur.", False),
+        ("PERATURAN WALI KOTA BANUA RAYA NOMOR 3 TAHUN 2024 TENTANG KEAMANAN INFORMASI. Pasal 2 Standar teknis "
+         "tercantum dalam Lampiran Peraturan BSSN Nomor 4 Tahun 2021.", True),  # cites another policy's annex
+        ("PERATURAN WALI KOTA BANUA RAYA NOMOR 3 TAHUN 2024 TENTANG ARSITEKTUR SPBE. LAMPIRANPERATURAN WALI KOTA "
+         "BANUA RAYA NOMOR 3 TAHUN 2024 Domain arsitektur.", False),  # its annex, the heading run together by OCR
         ("KEPUTUSAN WALI KOTA BANUA RAYA NOMOR 100/7/2024 TENTANG FORUM SATU DATA. KESATU Membentuk forum.", False),
         ("Laporan pelaksanaan Satu Data tahun 2024 menurut Peraturan Wali Kota Nomor 3 Tahun 2024.", False),  # no policy
     ],
