@@ -42,3 +42,14 @@ def chunk_document(document: Document, policy: ChunkingPolicy) -> list[Chunk]:
             if len(chunks) >= policy.max_chunks:
                 return chunks
     return chunks
+
+
+def joined_text(chunks: list[Chunk], policy: ChunkingPolicy) -> str:
+    """The document's words, each once, from its overlapping chunks: a rematch reads the document's form (how often
+    it names SPBE, its headings) from stored chunks, with no stored text."""
+    parts: list[str] = []
+    for previous, chunk in zip([None, *chunks], chunks):
+        words = chunk.text.split()
+        continued = previous is not None and previous.page == chunk.page
+        parts.append(" ".join(words[policy.overlap_words :] if continued else words))
+    return " ".join(part for part in parts if part)

@@ -7,7 +7,7 @@ import numpy as np
 
 from catalog import Framework
 from extractors.document import Document
-from matching.chunking import Chunk, ChunkingPolicy, chunk_document
+from matching.chunking import Chunk, ChunkingPolicy, chunk_document, joined_text
 from matching.embedder import Embedder, load_embedder
 from matching.matcher import IndicatorIndex, Match, Thresholds, match_chunks, matching_fingerprint
 from matching.profiles import ProfileSet, load_profiles
@@ -52,7 +52,7 @@ class Matcher:
 
     def structure(self, chunks: list[Chunk], filename: str) -> DocumentStructure:
         """Read from the chunks, so a rematch from stored embeddings needs no stored text."""
-        text = " ".join(chunk.text for chunk in chunks)
+        text = joined_text(chunks, self.chunking)
         return read_structure(text, filename, self.profiles.structure_markers, self.indicator_numbers)
 
     def match(self, chunks: list[Chunk], vectors: np.ndarray, filename: str = "") -> list[Match]:

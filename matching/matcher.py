@@ -57,6 +57,7 @@ class EvidenceRule(StrEnum):
     ELECTRONIC_SERVICE = "electronic_service"  # an electronic-service indicator: a document that shows it electronic
     SPBE_EVIDENCE = "spbe_evidence"  # any indicator: not a regulation on an office's structure and duties (SOTK)
     CARRIED_OUT = "carried_out"  # a practice indicator whose topic has a Kebijakan Internal one: not its regulation
+    SPBE_CONTEXT = "spbe_context"  # a generic topic (a team, risk, training): a document that names SPBE or ICT
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ class IndicatorIndex:
         self.bm25 = ProfileBM25(self.profiles)
         self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles], dtype=float)
         self.is_service = np.array([profile.kind is IndicatorKind.SERVICE for profile in self.profiles])
+        self.needs_spbe = np.array([profile.needs_spbe for profile in self.profiles])
         self.carries_out_policy = np.array(
             [profile.policy_indicator is not None for profile in self.profiles], dtype=float
         )  # the enacted policy it carries out is evidence for that policy indicator instead
@@ -216,20 +218,23 @@ def unmet_rules(structure: DocumentStructure, index: IndicatorIndex) -> list[Evi
     seldom say "aplikasi"). A practice indicator that carries out a Kebijakan Internal indicator's policy needs a
     document of the practice: an enacted regulation, circular or instruction (on its topic or another) is evidence
     for policy indicators only, unless it is a decree (forming a forum, appointing officers: an act) or holds an
-    annex (the architecture itself). A regulation on an office's structure and duties lists ICT functions, but is
-    evidence for no indicator."""
+    annex (the architecture itself). An indicator of a generic topic (a team, risk management, training) needs a
+    document that names SPBE or ICT: the minutes of an inflation-control team are no Tim Koordinasi SPBE at work. A
+    regulation on an office's structure and duties lists ICT functions, but is evidence for no indicator."""
     if structure.is_organisation:
         return [EvidenceRule.SPBE_EVIDENCE] * len(index.indicators)
     named_for = named_by_filename(index, structure)
     needs_policy = index.is_policy.astype(bool) & (not structure.is_policy)
     needs_electronic = index.is_service & (not structure.is_electronic) & ~named_for
     needs_practice = index.carries_out_policy.astype(bool) & structure.is_policy_only
+    needs_spbe = index.needs_spbe & (not structure.names_spbe)
     return [
         EvidenceRule.ENACTED_POLICY if policy
         else EvidenceRule.ELECTRONIC_SERVICE if electronic
         else EvidenceRule.CARRIED_OUT if practice
+        else EvidenceRule.SPBE_CONTEXT if spbe
         else None
-        for policy, electronic, practice in zip(needs_policy, needs_electronic, needs_practice)
+        for policy, electronic, practice, spbe in zip(needs_policy, needs_electronic, needs_practice, needs_spbe)
     ]
 
 

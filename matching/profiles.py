@@ -29,6 +29,7 @@ class IndicatorProfile:
     texts: tuple[str, ...]  # embedded by the dense channel
     terms: tuple[str, ...]  # curated phrases for the lexical channel
     policy_indicator: int | None = None  # a practice's Kebijakan Internal indicator: its topic's, or one named
+    needs_spbe: bool = False  # a generic topic (a team, risk, training): only a document that names SPBE or ICT counts
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
                 texts=tuple(text for text in texts if text),
                 terms=tuple(term.lower() for term in topics[entry["topic"]]["terms"]),
                 policy_indicator=policy_indicator(indicator.number, entries, policy_of_topic, path),
+                needs_spbe=bool(topics[entry["topic"]].get("needs_spbe_context", False)),
             )
         )
     return ProfileSet(tuple(profiles), structure_markers(data, path), dict(data["fusion"]))
@@ -103,4 +105,6 @@ def structure_markers(data: dict, path: Path) -> StructureMarkers:
         electronic_terms=tuple(data["electronic_evidence"]["terms"]),
         electronic_prefixes=tuple(data["electronic_evidence"]["prefixes"]),
         electronic_per_thousand=float(data["electronic_evidence"]["per_thousand_words"]),
+        spbe_terms=tuple(data.get("spbe_context", {}).get("terms", ())),
+        spbe_min_mentions=int(data.get("spbe_context", {}).get("min_mentions", 0)),
     )

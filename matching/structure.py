@@ -67,16 +67,18 @@ class StructureMarkers:
     electronic_terms: tuple[str, ...]  # "aplikasi", "sistem informasi", "online": the document speaks of ICT
     electronic_prefixes: tuple[str, ...]  # "e-": e-kinerja, e-katalog, e-sakip
     electronic_per_thousand: float  # how many such words per 1,000 make a document about an electronic service
+    spbe_terms: tuple[str, ...]  # "spbe", "teknologi informasi": with the electronic words, the document names SPBE
+    spbe_min_mentions: int  # how many such mentions make a document on a generic topic one about SPBE
 
     @cached_property
     def electronic_words(self) -> re.Pattern[str]:
-        """Every electronic term and prefixed word in one pattern, longest term first: one pass over a document,
-        and each place found once ("SP4N-LAPOR" is not also "LAPOR", "e-government" not also an "e-" word)."""
-        longest_first = sorted(self.electronic_terms, key=len, reverse=True)
-        terms = [r"\s+".join(map(re.escape, term.split())) for term in longest_first]
-        prefixed = [rf"{re.escape(prefix)}[a-z0-9]+" for prefix in self.electronic_prefixes]
-        alternatives = "|".join(terms + prefixed) or NOTHING
-        return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
+        """Every electronic term and prefixed word in one pattern: one pass over a document, each place once."""
+        return words_pattern(self.electronic_terms, self.electronic_prefixes)
+
+    @cached_property
+    def spbe_words(self) -> re.Pattern[str]:
+        """The electronic words and the words that name SPBE or ICT itself, in one pattern."""
+        return words_pattern(self.electronic_terms + self.spbe_terms, self.electronic_prefixes)
 
     @cached_property
     def annex_heading(self) -> re.Pattern[str]:
@@ -99,6 +101,7 @@ class DocumentStructure:
     is_electronic: bool  # speaks of electronic systems often enough to document an electronic service
     is_organisation: bool  # a regulation on an office's position, structure, duties, functions (SOTK): no evidence
     is_policy_only: bool  # a policy that is no decree and holds no annex: it sets a policy and shows none carried out
+    names_spbe: bool  # names SPBE or ICT often enough for a team, a risk register or a training to be SPBE's own
     filename_indicator: int | None
 
 
@@ -121,6 +124,7 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
         is_electronic=is_electronic(lowered, markers),
         is_organisation=policy and opens_with(clause, markers.organisation_subjects),
         is_policy_only=policy and not decree and not holds_annex(lowered, markers),
+        names_spbe=mentions(lowered, markers.spbe_words) >= markers.spbe_min_mentions,
         filename_indicator=number if number in indicators else None,
     )
 
@@ -215,8 +219,23 @@ def is_electronic(lowered: str, markers: StructureMarkers) -> bool:
     counter-service SOP, a paper complaint box or the archives law names the service's subject but no system that
     delivers it."""
     tokens = len(words(lowered))
-    mentions = sum(1 for _ in markers.electronic_words.finditer(lowered))
-    return tokens > 0 and mentions * PER_THOUSAND >= markers.electronic_per_thousand * tokens
+    found = mentions(lowered, markers.electronic_words)
+    return tokens > 0 and found * PER_THOUSAND >= markers.electronic_per_thousand * tokens
+
+
+def mentions(lowered: str, pattern: re.Pattern[str]) -> int:
+    return sum(1 for _ in pattern.finditer(lowered))
+
+
+def words_pattern(terms: tuple[str, ...], prefixes: tuple[str, ...]) -> re.Pattern[str]:
+    """Terms and prefixed words in one pattern, longest term first, so that each place is found once ("SP4N-LAPOR"
+    is not also "LAPOR", "e-government" not also an "e-" word, "sistem pemerintahan berbasis elektronik" not also
+    "elektronik")."""
+    longest_first = sorted(terms, key=len, reverse=True)
+    phrases = [r"\s+".join(map(re.escape, term.split())) for term in longest_first]
+    prefixed = [rf"{re.escape(prefix)}[a-z0-9]+" for prefix in prefixes]
+    alternatives = "|".join(phrases + prefixed) or NOTHING
+    return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
 
 
 def opens_with(subject: str, phrases: tuple[str, ...]) -> bool:

@@ -9,7 +9,7 @@ import pytest
 
 from catalog import load_framework
 from extractors.document import Block, BlockKind, Document, Page, Status, TextSource
-from matching.chunking import Chunk, ChunkingPolicy, chunk_document
+from matching.chunking import Chunk, ChunkingPolicy, chunk_document, joined_text
 from matching.embedder import resolve_model
 from matching.engine import Matcher
 from matching.matcher import Decision, EvidenceRule, Ruling, Thresholds, matching_fingerprint
@@ -41,6 +41,12 @@ def test_chunks_never_cross_a_page():
 def test_consecutive_chunks_overlap():
     first, second = chunk_document(document(words(14)), ChunkingPolicy(8, 2, 100))
     assert first.text.split()[-2:] == second.text.split()[:2]
+
+
+def test_the_chunks_give_back_each_word_of_the_document_once():
+    policy = ChunkingPolicy(8, 2, 100)
+    pages = (words(20, "a"), words(5, "b"))
+    assert joined_text(chunk_document(document(*pages), policy), policy) == " ".join(pages)
 
 
 def test_blank_pages_give_no_chunks_but_keep_page_numbers():

@@ -29,6 +29,8 @@ MARKERS = StructureMarkers(
     electronic_terms=("aplikasi", "sistem informasi", "online", "sp4n-lapor", "lapor"),
     electronic_prefixes=("e-",),
     electronic_per_thousand=3,
+    spbe_terms=("spbe", "sistem pemerintahan berbasis elektronik", "teknologi informasi"),
+    spbe_min_mentions=3,
 )
 INDICATORS = range(1, 48)
 
@@ -274,6 +276,29 @@ def test_minutes_of_a_team_support_its_work_and_leave_its_policy_indicator_for_r
     assert (matches[19].decision, matches[19].unmet_rule) == ("supports", None)  # Tim Koordinasi SPBE at work
     # its Kebijakan Internal needs an enacted decree, which minutes are not, and the match says so
     assert (matches[10].decision, matches[10].unmet_rule) == ("review", EvidenceRule.ENACTED_POLICY)
+
+
+def test_minutes_of_another_team_are_no_evidence_of_the_spbe_team_at_work(matcher):
+    minutes = (
+        "NOTULEN RAPAT KOORDINASI TIM PENGENDALIAN INFLASI DAERAH KOTA BANUA RAYA Hari/tanggal: Selasa, 8 Oktober 2024. "
+        "Pimpinan rapat: Sekretaris Daerah selaku Ketua Tim. Daftar hadir terlampir. Pembahasan: harga beras dan cabai di "
+        "pasar, operasi pasar murah, dan susunan keanggotaan tim. Kesimpulan: Sekretaris Tim menyusun laporan rapat "
+        "koordinasi setiap bulan."
+    )  # the words of any team's minutes, and not one of SPBE or ICT
+    best = matcher.match(*matcher.embed(document(minutes)))[0]
+    assert (best.indicator, best.decision, best.unmet_rule) == (19, "review", EvidenceRule.SPBE_CONTEXT)
+
+
+@pytest.mark.parametrize(
+    ("text", "names_spbe"),
+    [
+        ("Rapat Tim Koordinasi SPBE membahas evaluasi SPBE dan teknologi informasi.", True),  # three mentions
+        ("Rapat tim membahas harga beras; undangan dikirim lewat aplikasi dan teknologi informasi.", False),  # two
+        ("Tim Koordinasi Sistem Pemerintahan Berbasis Elektronik rapat.", False),  # one place, counted once
+    ],
+)
+def test_a_document_names_spbe_when_it_speaks_of_spbe_or_ict_often_enough(text, names_spbe):
+    assert read_structure(text, "", MARKERS, INDICATORS).names_spbe is names_spbe
 
 
 @pytest.mark.parametrize(
