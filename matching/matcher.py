@@ -64,9 +64,10 @@ class EvidenceRule(StrEnum):
 class Thresholds:
     """Named cut-offs on the fused score; configurable per deployment.
 
-    best_supports is the lower bar for the best indicator of a document about electronic government: such a
-    document is evidence for something, and its best indicator is right far more often than its score says
-    (the fusion is fitted on documents that name their topic in their first words; real uploads seldom do).
+    best_supports is the lower bar for an indicator the document's form points to: the best indicator of a document
+    about electronic government (such a document is evidence for something, and its best indicator is right far
+    more often than its score says: the fusion is fitted on documents that name their topic in their first words,
+    real uploads seldom do), and a Kebijakan Internal indicator whose topic an enacted policy's subject names.
     """
 
     supports: float
@@ -77,14 +78,14 @@ class Thresholds:
         if self.review > self.supports:
             raise ValueError("the review threshold must not exceed the supports threshold")
         if self.best_supports > self.supports:
-            raise ValueError("the best indicator's threshold must not exceed the supports threshold")
+            raise ValueError("the lower threshold (an indicator the form points to) must not exceed the supports one")
 
-    def decide(self, score: float, unmet_rule: EvidenceRule | None = None, best_of_electronic: bool = False) -> Ruling:
+    def decide(self, score: float, unmet_rule: EvidenceRule | None = None, pointed_to: bool = False) -> Ruling:
         """The decision on a score. unmet_rule: the document is not the kind of evidence the indicator needs, so
         it is at most for review, and the ruling names the rule when it alone stands between the score and
-        supports. best_of_electronic: the best indicator of a document about electronic government, for review and
-        supports from best_supports."""
-        bar = self.best_supports if best_of_electronic else self.supports
+        supports. pointed_to: the document's form points to the indicator, for review and supports from
+        best_supports."""
+        bar = self.best_supports if pointed_to else self.supports
         if score >= bar:
             return Ruling(Decision.SUPPORTS) if unmet_rule is None else Ruling(Decision.REVIEW, unmet_rule)
         if score >= min(bar, self.review):
@@ -242,14 +243,17 @@ def decide(
     scores: np.ndarray, structure: DocumentStructure, index: IndicatorIndex, thresholds: Thresholds
 ) -> list[Ruling]:
     """Each indicator's ruling on its fused score and on the kind of evidence the framework asks for (a document
-    of another kind is at most for review, however close its topic). The best indicator of a document about
-    electronic government (all of them, if several tie) needs only the lower best_supports score."""
+    of another kind is at most for review, however close its topic). An indicator the document's form points to
+    needs only the lower best_supports score: the best indicator of a document about electronic government (all of
+    them, if several tie), and a Kebijakan Internal indicator whose topic an enacted policy names in its subject
+    ("tentang Penyelenggaraan Satu Data Indonesia" sets the data policy, however little of its body is on data)."""
     if not len(scores):
         return []
     best_of_electronic = (scores >= scores.max()) & structure.is_electronic
+    named_policy = index.is_policy.astype(bool) & structure.is_policy & (index.terms.presence(structure.subject) > 0)
     return [
-        thresholds.decide(float(score), rule, bool(best))
-        for score, rule, best in zip(scores, unmet_rules(structure, index), best_of_electronic)
+        thresholds.decide(float(score), rule, bool(pointed))
+        for score, rule, pointed in zip(scores, unmet_rules(structure, index), best_of_electronic | named_policy)
     ]
 
 

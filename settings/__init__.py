@@ -46,7 +46,9 @@ class Settings(BaseSettings):
     supports_threshold: float = Field(0.5, description="score at or above which a document supports an indicator")
     review_threshold: float = Field(0.3, description="score at or above which a match needs human review")
     best_supports_threshold: float = Field(
-        0.25, description="score at or above which a document about electronic government supports its best indicator"
+        0.25,
+        description="score at or above which a document supports an indicator its form points to: the best indicator "
+        "of a document about electronic government, a Kebijakan Internal indicator its enacted policy's subject names",
     )
     top_k: int = Field(5, description="candidate indicators kept per document")
     chunk_words: int = Field(90, description="words per chunk embedded (Indonesian: ~2.5 tokens a word, 256 fit the default model)")

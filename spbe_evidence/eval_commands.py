@@ -59,7 +59,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         print(f"{name}: {len(dataset)} documents ({full.positives} labelled, {full.negatives} negatives), "
               f"model {matcher.model_name}, supports ≥ {matcher.thresholds.supports} "
-              f"(an electronic document's best indicator ≥ {matcher.thresholds.best_supports})")
+              f"(an indicator the document's form points to ≥ {matcher.thresholds.best_supports})")
         names = list(next(iter(figures.values())))
         print(f"{'variant':<14}" + "".join(f"{name:>20}" for name in names))
         for variant, values in figures.items():

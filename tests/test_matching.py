@@ -85,16 +85,16 @@ def test_review_threshold_cannot_exceed_supports():
         Thresholds(supports=0.4, review=0.6, best_supports=0.3)
 
 
-def test_the_best_indicator_of_an_electronic_document_needs_only_the_lower_threshold():
+def test_an_indicator_the_form_points_to_needs_only_the_lower_threshold():
     thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3)
-    assert thresholds.decide(0.35, best_of_electronic=True) == Ruling(Decision.SUPPORTS)
+    assert thresholds.decide(0.35, pointed_to=True) == Ruling(Decision.SUPPORTS)
     assert thresholds.decide(0.35) == Ruling(Decision.NONE)
     # held back by a rule, it is still for review from its lower threshold, not dropped below the review one
     service = EvidenceRule.ELECTRONIC_SERVICE
-    assert thresholds.decide(0.35, service, best_of_electronic=True) == Ruling(Decision.REVIEW, held_by=service)
+    assert thresholds.decide(0.35, service, pointed_to=True) == Ruling(Decision.REVIEW, held_by=service)
 
 
-def test_the_best_indicators_threshold_cannot_exceed_supports():
+def test_the_lower_threshold_cannot_exceed_supports():
     with pytest.raises(ValueError):
         Thresholds(supports=0.5, review=0.3, best_supports=0.6)
 

@@ -388,6 +388,22 @@ def test_a_policy_that_sets_a_topic_is_told_from_one_that_also_carries_it_out(te
     assert read_structure(text, "", MARKERS, INDICATORS).is_policy_only is policy_only
 
 
+def test_a_policy_indicator_named_in_an_enacted_policys_subject_clears_the_lower_threshold(matcher):
+    regulation = (
+        "PERATURAN BUPATI SEKAR WANGI NOMOR 9 TAHUN 2024 TENTANG PENYELENGGARAAN SATU DATA INDONESIA, Menimbang: bahwa "
+        "perlu data yang akurat. Pasal 3 Keamanan informasi data dijaga oleh perangkat daerah."
+    )
+    chunks, vectors = matcher.embed(document(regulation))
+    structure = matcher.structure(chunks, "")
+    rows = {number: row for row, number in enumerate(matcher.index.indicators)}
+    scores = np.zeros(len(rows))
+    scores[rows[8]] = 0.9  # the body may weigh on another topic
+    scores[[rows[3], rows[1]]] = 0.27  # between best_supports (0.25) and review (0.3)
+    rulings = decide(scores, structure, matcher.index, matcher.thresholds)
+    assert rulings[rows[3]].decision == "supports"  # Kebijakan Internal Manajemen Data: its subject names Satu Data
+    assert rulings[rows[1]].decision == "none"  # Kebijakan Internal Arsitektur SPBE: not named
+
+
 def test_a_regulation_on_an_offices_structure_and_duties_is_evidence_for_nothing(matcher):
     regulation = (
         "PERATURAN WALI KOTA BANUA RAYA NOMOR 41 TAHUN 2021 TENTANG KEDUDUKAN, SUSUNAN ORGANISASI, TUGAS DAN FUNGSI "
