@@ -98,7 +98,7 @@ class Ruling:
     """A decision, and the evidence rule that held it back from supports, if one did."""
 
     decision: Decision
-    held_by: EvidenceRule | None = None
+    unmet_rule: EvidenceRule | None = None
 
 
 @dataclass(frozen=True)
@@ -279,7 +279,7 @@ def match_chunks(
             decision=rulings[row].decision,
             page=chunks[best_chunk[row]].page,
             passage=chunks[best_chunk[row]].text[:PASSAGE_CHARS],
-            unmet_rule=rulings[row].held_by,
+            unmet_rule=rulings[row].unmet_rule,
         )
         for row in order
     ]

@@ -75,7 +75,7 @@ def test_thresholds_decide_supports_review_or_none(score, decision):
 def test_a_rule_on_the_kind_of_evidence_caps_a_decision_at_review_and_is_named_where_it_alone_holds_it_back():
     thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3)
     policy = EvidenceRule.ENACTED_POLICY
-    assert thresholds.decide(0.95, policy) == Ruling(Decision.REVIEW, held_by=policy)
+    assert thresholds.decide(0.95, policy) == Ruling(Decision.REVIEW, unmet_rule=policy)
     assert thresholds.decide(0.5, policy) == Ruling(Decision.REVIEW)  # its score alone keeps it at review
     assert thresholds.decide(0.3, policy) == Ruling(Decision.NONE)
 
@@ -91,7 +91,7 @@ def test_an_indicator_the_form_points_to_needs_only_the_lower_threshold():
     assert thresholds.decide(0.35) == Ruling(Decision.NONE)
     # held back by a rule, it is still for review from its lower threshold, not dropped below the review one
     service = EvidenceRule.ELECTRONIC_SERVICE
-    assert thresholds.decide(0.35, service, pointed_to=True) == Ruling(Decision.REVIEW, held_by=service)
+    assert thresholds.decide(0.35, service, pointed_to=True) == Ruling(Decision.REVIEW, unmet_rule=service)
 
 
 def test_the_lower_threshold_cannot_exceed_supports():
