@@ -161,7 +161,7 @@ def features(
     similarity = chunk_vectors @ index.vectors.T  # chunks × profile texts
     per_indicator = np.column_stack([similarity[:, columns].max(axis=1) for columns in index.text_columns])
     dense, dense_chunk = per_indicator.max(axis=0), per_indicator.argmax(axis=0)
-    hits = index.terms.hits(chunks)
+    hits = index.terms.hits(chunks)  # per chunk, for the passage: words in an overlap count twice, as when fitted
     terms_share = hits.body / (hits.body.max() or 1.0)
     bm25 = index.bm25.scores(" ".join(chunk.text for chunk in chunks))
     policy_document = float(structure.is_policy)
@@ -251,6 +251,7 @@ def decide(
         return []
     best_of_electronic = (scores >= scores.max()) & structure.is_electronic
     named_policy = index.is_policy.astype(bool) & structure.is_policy & (index.terms.presence(structure.subject) > 0)
+    named_policy &= ~index.needs_spbe | structure.names_spbe  # a stunting team's decree names "tim", not SPBE's
     return [
         thresholds.decide(float(score), rule, bool(pointed))
         for score, rule, pointed in zip(scores, unmet_rules(structure, index), best_of_electronic | named_policy)

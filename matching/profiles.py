@@ -88,12 +88,21 @@ def policy_indicator(number: int, entries: dict[int, dict], policy_of_topic: dic
     return policy
 
 
+def lowered(terms: list[str]) -> tuple[str, ...]:
+    """Terms as they are matched: in lowercase, whatever case an operator wrote them in."""
+    return tuple(term.lower() for term in terms)
+
+
 def structure_markers(data: dict, path: Path) -> StructureMarkers:
     """The words and fields that tell a document's form, from the profile file."""
     headings = tuple(data["policy_document_markers"])
     decree_headings = tuple(data.get("decree_markers", ()))
     if unknown := sorted(set(decree_headings) - set(headings)):
         raise ProfileError(f"{path}: decree_markers {unknown} are not among the policy_document_markers")
+    context = data.get("spbe_context", {})
+    flagged = sorted(name for name, topic in data["topics"].items() if topic.get("needs_spbe_context"))
+    if flagged and not context.get("terms"):
+        raise ProfileError(f"{path}: topics {flagged} need an SPBE context, but spbe_context names no terms")
     return StructureMarkers(
         headings=headings,
         titles=tuple(data.get("policy_title_markers", ())),
@@ -102,9 +111,10 @@ def structure_markers(data: dict, path: Path) -> StructureMarkers:
         decree_headings=decree_headings,
         subject_fields=tuple(data.get("subject_fields", ())),
         subject_field_ends=tuple(data.get("subject_field_ends", ())),
-        electronic_terms=tuple(data["electronic_evidence"]["terms"]),
+        electronic_terms=lowered(data["electronic_evidence"]["terms"]),
         electronic_prefixes=tuple(data["electronic_evidence"]["prefixes"]),
         electronic_per_thousand=float(data["electronic_evidence"]["per_thousand_words"]),
-        spbe_terms=tuple(data.get("spbe_context", {}).get("terms", ())),
-        spbe_min_mentions=int(data.get("spbe_context", {}).get("min_mentions", 0)),
+        spbe_terms=lowered(context.get("terms", ())),
+        spbe_min_mentions=int(context.get("min_mentions", 0)),
+        spbe_per_thousand=float(context.get("per_thousand_words", 0)),
     )

@@ -67,8 +67,9 @@ class StructureMarkers:
     electronic_terms: tuple[str, ...]  # "aplikasi", "sistem informasi", "online": the document speaks of ICT
     electronic_prefixes: tuple[str, ...]  # "e-": e-kinerja, e-katalog, e-sakip
     electronic_per_thousand: float  # how many such words per 1,000 make a document about an electronic service
-    spbe_terms: tuple[str, ...]  # "spbe", "teknologi informasi": with the electronic words, the document names SPBE
+    spbe_terms: tuple[str, ...]  # "spbe": with the electronic words, what names SPBE or ICT
     spbe_min_mentions: int  # how many such mentions make a document on a generic topic one about SPBE
+    spbe_per_thousand: float  # and how many per 1,000 words: a long document's stray mentions do not
 
     @cached_property
     def electronic_words(self) -> re.Pattern[str]:
@@ -114,6 +115,7 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
     clause = subject(opening, text[:SUBJECT_FIELD_CHARS], markers)
     policy = is_policy(opening, markers)
     lowered = text.lower()
+    tokens = len(words(lowered))
     decree = policy_heading(" ".join(opening[:POLICY_MARKER_WITHIN]), markers) in markers.decree_headings
     return DocumentStructure(
         title=" ".join(opening),
@@ -121,10 +123,10 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
         headings=" | ".join(dict.fromkeys(SECTION_HEADING.findall(lowered))),
         is_policy=policy,
         is_general_policy=policy and opens_with(clause, markers.general_subjects),
-        is_electronic=is_electronic(lowered, markers),
+        is_electronic=is_electronic(lowered, tokens, markers),
         is_organisation=policy and opens_with(clause, markers.organisation_subjects),
         is_policy_only=policy and not decree and not holds_annex(lowered, markers),
-        names_spbe=mentions(lowered, markers.spbe_words) >= markers.spbe_min_mentions,
+        names_spbe=names_spbe(lowered, tokens, markers),
         filename_indicator=number if number in indicators else None,
     )
 
@@ -214,13 +216,19 @@ def field_subject(header_text: str, markers: StructureMarkers) -> str:
     return " ".join(dict.fromkeys(values))  # "Sub Kegiatan : X" is read by "kegiatan" too
 
 
-def is_electronic(lowered: str, markers: StructureMarkers) -> bool:
-    """Whether ICT words are frequent enough for the (lower-cased) document to show an electronic service: a
-    counter-service SOP, a paper complaint box or the archives law names the service's subject but no system that
-    delivers it."""
-    tokens = len(words(lowered))
+def is_electronic(lowered: str, tokens: int, markers: StructureMarkers) -> bool:
+    """Whether ICT words are frequent enough for the (lower-cased) document of so many words to show an electronic
+    service: a counter-service SOP, a paper complaint box or the archives law names the service's subject but no
+    system that delivers it."""
     found = mentions(lowered, markers.electronic_words)
     return tokens > 0 and found * PER_THOUSAND >= markers.electronic_per_thousand * tokens
+
+
+def names_spbe(lowered: str, tokens: int, markers: StructureMarkers) -> bool:
+    """Whether the document names SPBE or ICT often enough, and densely enough, to be about it: an e-signature
+    footer or a regulation's one "aplikasi" in 5,000 words does not make another team's work the SPBE team's."""
+    found = mentions(lowered, markers.spbe_words)
+    return found >= markers.spbe_min_mentions and found * PER_THOUSAND >= markers.spbe_per_thousand * tokens
 
 
 def mentions(lowered: str, pattern: re.Pattern[str]) -> int:

@@ -27,8 +27,8 @@ UNMET_RULE_LABELS = {
     EvidenceRule.CARRIED_OUT: "peraturan yang menetapkan kebijakan ini menjadi bukti indikator Kebijakan Internal-nya; "
     "indikator penerapan memerlukan bukti pelaksanaan (keputusan pembentukan atau penetapan, laporan, notulen, SOP, "
     "atau dokumen yang disusun)",
-    EvidenceRule.SPBE_CONTEXT: "dokumen ini tidak menyebut SPBE atau TIK; untuk indikator ini hanya tim, kegiatan, "
-    "atau dokumen yang berkaitan dengan SPBE yang dihitung",
+    EvidenceRule.SPBE_CONTEXT: "dokumen ini jarang atau tidak menyebut SPBE atau TIK; untuk indikator ini unggah "
+    "dokumen tim, kegiatan, atau kebijakan yang jelas tentang SPBE (misalnya SK Tim Koordinasi SPBE)",
 }
 UPLOAD_STATUS_LABELS = {
     "ok": "terbaca",

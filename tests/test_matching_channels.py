@@ -31,6 +31,7 @@ MARKERS = StructureMarkers(
     electronic_per_thousand=3,
     spbe_terms=("spbe", "sistem pemerintahan berbasis elektronik", "teknologi informasi"),
     spbe_min_mentions=3,
+    spbe_per_thousand=3,
 )
 INDICATORS = range(1, 48)
 
@@ -295,6 +296,10 @@ def test_minutes_of_another_team_are_no_evidence_of_the_spbe_team_at_work(matche
         ("Rapat Tim Koordinasi SPBE membahas evaluasi SPBE dan teknologi informasi.", True),  # three mentions
         ("Rapat tim membahas harga beras; undangan dikirim lewat aplikasi dan teknologi informasi.", False),  # two
         ("Tim Koordinasi Sistem Pemerintahan Berbasis Elektronik rapat.", False),  # one place, counted once
+        ("Rapat tim membahas harga beras. Ditandatangani secara elektronik menggunakan sertifikat elektronik yang "
+         "diterbitkan Balai Sertifikasi Elektronik.", False),  # an e-signature footer is no mention of SPBE
+        ("Rapat tim membahas SPBE, teknologi informasi dan aplikasi. " + "Harga beras naik di pasar. " * 200,
+         False),  # three stray mentions in a long document
     ],
 )
 def test_a_document_names_spbe_when_it_speaks_of_spbe_or_ict_often_enough(text, names_spbe):
