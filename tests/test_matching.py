@@ -145,6 +145,15 @@ def test_a_practice_must_name_a_policy_indicator_as_its_policy(tmp_path):
         load_profiles(tmp_path / "policy.json", framework)
 
 
+def test_a_topic_that_needs_an_spbe_context_needs_the_words_that_give_it(tmp_path):
+    """Without them every document would lack the context, and the topic's indicators could never be supports."""
+    framework = load_framework(Settings(_env_file=None).framework_file)
+    data = json.loads(Settings(_env_file=None).profiles_file.read_text())
+    (tmp_path / "context.json").write_text(json.dumps({**data, "spbe_context": {}}))
+    with pytest.raises(ProfileError, match="need an SPBE context, but spbe_context names no terms"):
+        load_profiles(tmp_path / "context.json", framework)
+
+
 def test_a_decree_marker_must_be_a_policy_heading(tmp_path):
     """A decree marker that heads no policy would silently never apply; the operator is told instead."""
     framework = load_framework(Settings(_env_file=None).framework_file)
