@@ -181,6 +181,8 @@ def _count(scores: Scores, item_id: str, gold: set[int], ranking: list[int], sup
     scores.top3 += bool(set(ranking[:TOP_K_WIDE]) & gold)
     if not ranking or ranking[0] not in gold:
         scores.misses.append(f"{item_id}: gold {sorted(gold)}, top {ranking[:TOP_K_WIDE]}, supports {sorted(supported)}")
+    elif unlabelled := supported - gold:  # right first, yet claims more: what precision loses
+        scores.misses.append(f"{item_id}: gold {sorted(gold)}, supports {sorted(supported)}, unlabelled {sorted(unlabelled)}")
 
 
 L2_PENALTY = 0.01

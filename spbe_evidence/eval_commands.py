@@ -16,7 +16,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     evaluate = commands.add_parser("eval", help="measure matching on labelled datasets (JSONL or folder + labels.json)")
     evaluate.add_argument("datasets", type=Path, nargs="+", metavar="DATASET", help="measured together as one")
     evaluate.add_argument("--format", choices=["json", "table"], default="table")
-    evaluate.add_argument("--misses", action="store_true", help="list the documents the full matcher got wrong")
+    evaluate.add_argument("--misses", action="store_true",
+                          help="list the documents the full matcher got wrong: a wrong best indicator, a claimed "
+                          "negative, a claim the document is not labelled with")
     evaluate.add_argument("--cache", type=Path, default=None,
                           help="SQLite file keeping embeddings between runs (default: none)")
     evaluate.add_argument("--fit", action="store_true",

@@ -471,6 +471,19 @@ def test_eval_reports_figures_for_the_matcher_and_its_baselines(tmp_path, capsys
         "top1", "top3", "supports_precision", "supports_recall", "supports_f1", "negatives_rejected"}
 
 
+def test_eval_misses_name_the_claims_a_document_is_not_labelled_with(tmp_path, capsys):
+    regulation = (
+        "PERATURAN WALI KOTA BANUA RAYA NOMOR 7 TAHUN 2024 TENTANG SISTEM PEMERINTAHAN BERBASIS ELEKTRONIK "
+        "DENGAN RAHMAT TUHAN YANG MAHA ESA WALI KOTA BANUA RAYA, Menimbang: bahwa perlu tata kelola SPBE. "
+        "Bagian Kedua Arsitektur SPBE Pasal 6 Arsitektur SPBE Pemerintah Daerah disusun berpedoman pada Arsitektur "
+        "SPBE Nasional. Bagian Ketiga Peta Rencana SPBE Pasal 9 Peta Rencana SPBE disusun untuk 5 tahun."
+    )
+    dataset = tmp_path / "items.jsonl"
+    dataset.write_text(json.dumps({"id": "perwal", "text": regulation, "indicators": [1]}))  # labelled as cut
+    assert main(["eval", "--misses", str(dataset)]) == EXIT_OK
+    assert "perwal: gold [1], supports [1, 2], unlabelled [2]" in capsys.readouterr().out
+
+
 def test_eval_reads_a_folder_of_files_with_labels(tmp_path, capsys):
     from spbe_evidence.samples import load_samples, write_sample
 
