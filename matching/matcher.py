@@ -56,7 +56,7 @@ class EvidenceRule(StrEnum):
     ENACTED_POLICY = "enacted_policy"  # a Kebijakan Internal indicator: an enacted regulation, decree or circular
     ELECTRONIC_SERVICE = "electronic_service"  # an electronic-service indicator: a document that shows it electronic
     SPBE_EVIDENCE = "spbe_evidence"  # any indicator: not a regulation on an office's structure and duties (SOTK)
-    CARRIED_OUT = "carried_out"  # a practice indicator whose topic has a Kebijakan Internal one: not its regulation
+    CARRIED_OUT = "carried_out"  # a practice that carries out a Kebijakan Internal one's policy: no regulation
     SPBE_CONTEXT = "spbe_context"  # a generic topic (a team, risk, training): a document that names SPBE or ICT
 
 
