@@ -66,7 +66,7 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
                 kind=IndicatorKind(entry["kind"]),
                 topic=entry["topic"],
                 texts=tuple(text for text in texts if text),
-                terms=tuple(term.lower() for term in topics[entry["topic"]]["terms"]),
+                terms=lowered(topics[entry["topic"]]["terms"]),
                 policy_indicator=policy_indicator(indicator.number, entries, policy_of_topic, path),
                 needs_spbe=bool(topics[entry["topic"]].get("needs_spbe_context", False)),
             )

@@ -78,8 +78,8 @@ class StructureMarkers:
 
     @cached_property
     def spbe_words(self) -> re.Pattern[str]:
-        """The electronic words and the words that name SPBE or ICT itself, in one pattern."""
-        return words_pattern(self.electronic_terms + self.spbe_terms, self.electronic_prefixes)
+        """The words that name SPBE itself, counted on top of the electronic words (the two share no term)."""
+        return words_pattern(self.spbe_terms, ())
 
     @cached_property
     def annex_heading(self) -> re.Pattern[str]:
@@ -113,20 +113,21 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
     found = FILENAME_INDICATOR.match(filename)
     number = int(found.group(1)) if found else None
     clause = subject(opening, text[:SUBJECT_FIELD_CHARS], markers)
-    policy = is_policy(opening, markers)
+    heading = policy_heading(" ".join(opening[:POLICY_MARKER_WITHIN]), markers)
+    policy = is_policy(opening, heading, markers)
     lowered = text.lower()
     tokens = len(words(lowered))
-    decree = policy_heading(" ".join(opening[:POLICY_MARKER_WITHIN]), markers) in markers.decree_headings
+    ict_mentions = mentions(lowered, markers.electronic_words)
     return DocumentStructure(
         title=" ".join(opening),
         subject=clause,
         headings=" | ".join(dict.fromkeys(SECTION_HEADING.findall(lowered))),
         is_policy=policy,
         is_general_policy=policy and opens_with(clause, markers.general_subjects),
-        is_electronic=is_electronic(lowered, tokens, markers),
+        is_electronic=is_electronic(ict_mentions, tokens, markers),
         is_organisation=policy and opens_with(clause, markers.organisation_subjects),
-        is_policy_only=policy and not decree and not holds_annex(lowered, markers),
-        names_spbe=names_spbe(lowered, tokens, markers),
+        is_policy_only=policy and heading not in markers.decree_headings and not holds_annex(lowered, markers),
+        names_spbe=names_spbe(ict_mentions + mentions(lowered, markers.spbe_words), tokens, markers),
         filename_indicator=number if number in indicators else None,
     )
 
@@ -147,16 +148,15 @@ def opening_words(text: str, markers: StructureMarkers) -> list[str]:
     return tokens[:TITLE_WORDS]
 
 
-def is_policy(opening: list[str], markers: StructureMarkers) -> bool:
-    """An enacted regulation, decree or circular, not a report citing one later or the annex of one."""
+def is_policy(opening: list[str], heading: str | None, markers: StructureMarkers) -> bool:
+    """An enacted regulation, decree or circular, not a report citing one later or the annex of one; heading: the
+    policy heading word that heads its opening, if one does."""
     if not opening or "".join(opening[:2]).startswith(ATTACHMENT_OPENING):  # OCR splits words: "LAMPIRA N"
         return False
     title = " ".join(opening[:POLICY_TITLE_WITHIN])
     if any(phrase_pattern(marker, joined=True).search(title) for marker in markers.titles):
         return True
-    return policy_heading(" ".join(opening[:POLICY_MARKER_WITHIN]), markers) is not None and any(
-        word in opening for word in POLICY_CONFIRMATION
-    )
+    return heading is not None and any(word in opening for word in POLICY_CONFIRMATION)
 
 
 def policy_heading(head: str, markers: StructureMarkers) -> str | None:
@@ -216,18 +216,17 @@ def field_subject(header_text: str, markers: StructureMarkers) -> str:
     return " ".join(dict.fromkeys(values))  # "Sub Kegiatan : X" is read by "kegiatan" too
 
 
-def is_electronic(lowered: str, tokens: int, markers: StructureMarkers) -> bool:
-    """Whether ICT words are frequent enough for the (lower-cased) document of so many words to show an electronic
-    service: a counter-service SOP, a paper complaint box or the archives law names the service's subject but no
-    system that delivers it."""
-    found = mentions(lowered, markers.electronic_words)
-    return tokens > 0 and found * PER_THOUSAND >= markers.electronic_per_thousand * tokens
+def is_electronic(ict_mentions: int, tokens: int, markers: StructureMarkers) -> bool:
+    """Whether ICT words are frequent enough in a document of so many words to show an electronic service: a
+    counter-service SOP, a paper complaint box or the archives law names the service's subject but no system that
+    delivers it."""
+    return tokens > 0 and ict_mentions * PER_THOUSAND >= markers.electronic_per_thousand * tokens
 
 
-def names_spbe(lowered: str, tokens: int, markers: StructureMarkers) -> bool:
-    """Whether the document names SPBE or ICT often enough, and densely enough, to be about it: an e-signature
-    footer or a regulation's one "aplikasi" in 5,000 words does not make another team's work the SPBE team's."""
-    found = mentions(lowered, markers.spbe_words)
+def names_spbe(found: int, tokens: int, markers: StructureMarkers) -> bool:
+    """Whether a document of so many words names SPBE or ICT (found times) often enough, and densely enough, to be
+    about it: an e-signature footer or a regulation's one "aplikasi" in 5,000 words does not make another team's
+    work the SPBE team's."""
     return found >= markers.spbe_min_mentions and found * PER_THOUSAND >= markers.spbe_per_thousand * tokens
 
 
