@@ -36,8 +36,13 @@ def terms(text: str) -> list[str]:
     return [stem(word) for word in words(text) if word not in STOPWORDS]
 
 
+# A hyphenated name as writers vary it: "e-Kinerja", "e Kinerja", "eKinerja", "SP4N - LAPOR".
+NAME_HYPHEN = r"\s*-?\s*"
+
+
 def phrase_pattern(phrase: str, joined: bool = False) -> re.Pattern[str]:
-    """A curated phrase found on word boundaries, whatever the spacing or line breaks between its words; joined
-    also finds its words run together, as OCR writes a heading ("SURATEDARAN")."""
-    parts = [re.escape(part) for part in phrase.lower().split()]
+    """A curated phrase found on word boundaries, whatever the spacing or line breaks between its words and
+    whether its hyphens are written; joined also finds its words run together, as OCR writes a heading
+    ("SURATEDARAN")."""
+    parts = [NAME_HYPHEN.join(map(re.escape, part.split("-"))) for part in phrase.lower().split()]
     return re.compile(r"(?<![a-z0-9])" + (r"\s*" if joined else r"\s+").join(parts) + r"(?![a-z0-9])")

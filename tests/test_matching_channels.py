@@ -215,6 +215,14 @@ def test_curated_terms_point_to_their_indicator():
     assert hits.best_chunk[36] == 0
 
 
+@pytest.mark.parametrize("written", ["e-Kinerja", "e Kinerja", "eKinerja", "E - KINERJA"])
+def test_a_hyphenated_name_is_found_however_its_hyphen_is_written(written):
+    settings = Settings(_env_file=None)
+    profiles = load_profiles(settings.profiles_file, load_framework(settings.framework_file)).profiles
+    hits = TermIndex(profiles).hits([Chunk(1, f"Penerapan aplikasi {written} di Kabupaten Klungkung")])
+    assert profiles[int(hits.body.argmax())].indicator == 41
+
+
 @pytest.mark.parametrize(
     ("text", "indicator"),
     [
