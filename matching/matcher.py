@@ -58,6 +58,8 @@ class EvidenceRule(StrEnum):
     SPBE_EVIDENCE = "spbe_evidence"  # any indicator: not a regulation on an office's structure and duties (SOTK)
     CARRIED_OUT = "carried_out"  # a practice that carries out a Kebijakan Internal one's policy: no regulation
     SPBE_CONTEXT = "spbe_context"  # a generic topic (a team, risk, training): a document that names SPBE or ICT
+    TOPIC_IN_CONTENT = "topic_in_content"  # any indicator: its topic named in what the document says, not only in
+    # an office's name ("Dinas Tenaga Kerja dan Sertifikasi Kompetensi" heads a job-card SOP, no training)
 
 
 @dataclass(frozen=True)
@@ -220,8 +222,10 @@ def unmet_rules(structure: DocumentStructure, index: IndicatorIndex) -> list[Evi
     document of the practice: an enacted regulation, circular or instruction (on its topic or another) is evidence
     for policy indicators only, unless it is a decree (forming a forum, appointing officers: an act) or holds an
     annex (the architecture itself). An indicator of a generic topic (a team, risk management, training) needs a
-    document that names SPBE or ICT: the minutes of an inflation-control team are no Tim Koordinasi SPBE at work. A
-    regulation on an office's structure and duties lists ICT functions, but is evidence for no indicator."""
+    document that names SPBE or ICT: the minutes of an inflation-control team are no Tim Koordinasi SPBE at work. An
+    indicator whose topic the document names only in an office's name (its letterhead, a unit, an issuer) is not
+    what the document is about. A regulation on an office's structure and duties lists ICT functions, but is
+    evidence for no indicator."""
     if structure.is_organisation:
         return [EvidenceRule.SPBE_EVIDENCE] * len(index.indicators)
     named_for = named_by_filename(index, structure)
@@ -229,13 +233,17 @@ def unmet_rules(structure: DocumentStructure, index: IndicatorIndex) -> list[Evi
     needs_electronic = index.is_service & (not structure.is_electronic) & ~named_for
     needs_practice = index.carries_out_policy.astype(bool) & structure.is_policy_only
     needs_spbe = index.needs_spbe & (not structure.names_spbe)
+    needs_content = (index.terms.presence(structure.office_names) > 0) & (index.terms.presence(structure.content) == 0)
     return [
         EvidenceRule.ENACTED_POLICY if policy
         else EvidenceRule.ELECTRONIC_SERVICE if electronic
         else EvidenceRule.CARRIED_OUT if practice
         else EvidenceRule.SPBE_CONTEXT if spbe
+        else EvidenceRule.TOPIC_IN_CONTENT if content
         else None
-        for policy, electronic, practice, spbe in zip(needs_policy, needs_electronic, needs_practice, needs_spbe)
+        for policy, electronic, practice, spbe, content in zip(
+            needs_policy, needs_electronic, needs_practice, needs_spbe, needs_content
+        )
     ]
 
 

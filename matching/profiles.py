@@ -100,6 +100,7 @@ def structure_markers(data: dict, path: Path) -> StructureMarkers:
     if unknown := sorted(set(decree_headings) - set(headings)):
         raise ProfileError(f"{path}: decree_markers {unknown} are not among the policy_document_markers")
     context = data.get("spbe_context", {})
+    offices = data.get("office_names", {})
     flagged = sorted(name for name, topic in data["topics"].items() if topic.get("needs_spbe_context"))
     if flagged and not context.get("terms"):
         raise ProfileError(f"{path}: topics {flagged} need an SPBE context, but spbe_context names no terms")
@@ -117,4 +118,6 @@ def structure_markers(data: dict, path: Path) -> StructureMarkers:
         spbe_terms=lowered(context.get("terms", ())),
         spbe_min_mentions=int(context.get("min_mentions", 0)),
         spbe_per_thousand=float(context.get("per_thousand_words", 0)),
+        office_kinds=lowered(offices.get("kinds", [])),
+        office_name_ends=lowered(offices.get("ends", [])),
     )

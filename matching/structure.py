@@ -42,6 +42,8 @@ PER_THOUSAND = 1000
 NOTHING = "(?!)"  # a pattern that matches nowhere: a profile without electronic words finds none
 SUBJECT_FIELD_CHARS = 1500  # where a form's header fields stand ("Kegiatan : 2.16.03.1.02 Pengelolaan e-Government",
 # "Nama SOP | Penetapan Tata Cara Layanan Data Center", "Perihal : Rapat Tim Koordinasi SPBE")
+OFFICE_NAME_WORDS = 10  # "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia": an office's name after its kind
+OFFICE_NAME_GAP = " . "  # what stands in for an office's name: no phrase runs across it
 HEADING_WORDS = 8  # a chapter, part or paragraph title after its marker
 # "BAB IV ARSITEKTUR SPBE", "Bagian Ketiga Peta Rencana SPBE", "Paragraf 2 Pusat Data": one regulation, many subjects.
 SECTION_HEADING = re.compile(
@@ -70,6 +72,8 @@ class StructureMarkers:
     spbe_terms: tuple[str, ...]  # "spbe": with the electronic words, what names SPBE or ICT
     spbe_min_mentions: int  # how many such mentions make a document on a generic topic one about SPBE
     spbe_per_thousand: float  # and how many per 1,000 words: a long document's stray mentions do not
+    office_kinds: tuple[str, ...]  # "dinas", "badan", "bidang": the first word of an office's name
+    office_name_ends: tuple[str, ...]  # "kota", "jalan", "yang": where the name has ended
 
     @cached_property
     def electronic_words(self) -> re.Pattern[str]:
@@ -80,6 +84,15 @@ class StructureMarkers:
     def spbe_words(self) -> re.Pattern[str]:
         """The words that name SPBE itself, counted on top of the electronic words (the two share no term)."""
         return words_pattern(self.spbe_terms, ())
+
+    @cached_property
+    def office_name(self) -> re.Pattern[str]:
+        """An office's name as a letterhead, a unit line or a signature gives it, from its kind to the region, an
+        address or the sentence's next clause: "Dinas Tenaga Kerja dan Sertifikasi Kompetensi | Kota Denpasar"."""
+        kinds = "|".join(r"\s+".join(map(re.escape, kind.split())) for kind in self.office_kinds) or NOTHING
+        ends = "|".join(map(re.escape, self.office_name_ends)) or NOTHING
+        name_word = rf"(?!(?:{ends})(?![a-z0-9]))[a-z0-9][^\s|:;,.()]*"
+        return re.compile(rf"(?<![a-z0-9])(?:{kinds})(?:\s+{name_word}){{1,{OFFICE_NAME_WORDS}}}")
 
     @cached_property
     def annex_heading(self) -> re.Pattern[str]:
@@ -103,6 +116,8 @@ class DocumentStructure:
     is_organisation: bool  # a regulation on an office's position, structure, duties, functions (SOTK): no evidence
     is_policy_only: bool  # a policy that is no decree and holds no annex: it sets a policy and shows none carried out
     names_spbe: bool  # names SPBE or ICT often enough for a team, a risk register or a training to be SPBE's own
+    office_names: str  # the offices it names (its letterhead, its units, the issuer), joined
+    content: str  # its words without those names: what it says, not who says it
     filename_indicator: int | None
 
 
@@ -128,6 +143,8 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
         is_organisation=policy and opens_with(clause, markers.organisation_subjects),
         is_policy_only=policy and heading not in markers.decree_headings and not holds_annex(lowered, markers),
         names_spbe=names_spbe(ict_mentions + mentions(lowered, markers.spbe_words), tokens, markers),
+        office_names=" | ".join(markers.office_name.findall(lowered)),
+        content=markers.office_name.sub(OFFICE_NAME_GAP, lowered),
         filename_indicator=number if number in indicators else None,
     )
 

@@ -12,7 +12,7 @@ from matching.chunking import Chunk
 from matching.engine import Matcher
 from matching.evaluation import EmbeddingCache, LabelledDocument, fit_weights
 from matching.lexical import TermIndex
-from matching.matcher import FEATURES, EvidenceRule, decide
+from matching.matcher import FEATURES, EvidenceRule, decide, unmet_rules
 from matching.profiles import load_profiles
 from matching.structure import StructureMarkers, read_structure
 from settings import Settings
@@ -32,6 +32,8 @@ MARKERS = StructureMarkers(
     spbe_terms=("spbe", "sistem pemerintahan berbasis elektronik", "teknologi informasi"),
     spbe_min_mentions=3,
     spbe_per_thousand=3,
+    office_kinds=("dinas", "badan", "bidang", "sub bidang"),
+    office_name_ends=("kota", "kabupaten", "jalan", "yang", "pada"),
 )
 INDICATORS = range(1, 48)
 
@@ -441,6 +443,35 @@ def test_a_regulation_on_an_offices_structure_and_duties_is_evidence_for_nothing
 )
 def test_only_a_regulation_whose_subject_is_an_offices_structure_and_duties_counts_as_one(text):
     assert not read_structure(text, "", MARKERS, INDICATORS).is_organisation
+
+
+def test_an_offices_name_is_told_from_what_the_document_says():
+    letterhead = ("DINAS TENAGA KERJA DAN SERTIFIKASI KOMPETENSI KOTA DENPASAR Bidang Penempatan Tenaga Kerja | SOP "
+                  "Pelayanan Kartu Pencari Kerja. Petugas yang melayani mencatat data pencari kerja pada komputer.")
+    structure = read_structure(letterhead, "", MARKERS, INDICATORS)
+    assert structure.office_names == "dinas tenaga kerja dan sertifikasi kompetensi | bidang penempatan tenaga kerja"
+    assert "kompetensi" not in structure.content
+    assert "kota denpasar" in structure.content and "petugas yang melayani" in structure.content
+
+
+JOB_CARD_SOP = (
+    "DINAS TENAGA KERJA DAN SERTIFIKASI KOMPETENSI KOTA BANUA RAYA. STANDAR OPERASIONAL PROSEDUR PELAYANAN KARTU "
+    "PENCARI KERJA. Peralatan: komputer dengan aplikasi office dan aplikasi sistem ketenagakerjaan. Pencari kerja "
+    "mengisi formulir, petugas memeriksa berkas dan mencatat data pencari kerja pada aplikasi, lalu kartu dicetak."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        (JOB_CARD_SOP, EvidenceRule.TOPIC_IN_CONTENT),  # "sertifikasi kompetensi" only in the letterhead
+        (JOB_CARD_SOP + " Petugas mengikuti pelatihan dan sertifikasi kompetensi aplikasi.", None),  # and in the text
+    ],
+)
+def test_a_topic_named_only_in_an_offices_name_is_not_what_the_document_is_about(matcher, text, rule):
+    structure = matcher.structure(*matcher.embed(document(text))[:1], "")
+    rules = dict(zip(matcher.index.indicators, unmet_rules(structure, matcher.index)))
+    assert rules[25] == rule  # Kompetensi Sumber Daya Manusia
 
 
 def test_a_screenshot_named_for_its_service_counts_though_its_few_words_say_nothing_electronic(matcher):
