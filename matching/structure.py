@@ -35,6 +35,8 @@ SUBJECT_WORDS = 20  # the subject clause, or a document's first words when it ha
 SUBJECT_ENDS = frozenset(
     ("dengan", "menimbang", "mengingat", "bahwa", "walikota", "bupati", "gubernur", "menteri", "presiden", "pasal", "bab")
 )
+# The first section after a titled policy's name: "KEBIJAKAN INTERNAL PUSAT DATA Dasar Hukum ...", "... Tujuan ...".
+SECTION_OPENINGS = frozenset(("dasar", "tujuan", "pendahuluan", "latar", "ruang"))
 # "... tentang Sistem Pemerintahan Berbasis Elektronik 2. Peraturan ...": the next item of a legal-basis list
 # (a one- or two-digit numeral; years have four) ends a subject read from that list.
 LIST_NUMERAL = re.compile(r"\d{1,2}")
@@ -202,16 +204,37 @@ def holds_annex(lowered: str, markers: StructureMarkers) -> bool:
 
 
 def subject(opening: list[str], header_text: str, markers: StructureMarkers) -> str:
-    """A regulation's "tentang ..." clause; else the first words, where a report or manual names itself, with the
+    """A titled policy's name ("KEBIJAKAN INTERNAL MANAJEMEN SPBE 11.1 Dasar Hukum 1. Peraturan Presiden ... tentang
+    Sistem Pemerintahan Berbasis Elektronik" is on SPBE management, not on what the Perpres it cites is on); else a
+    regulation's "tentang ..." clause; else the first words, where a report or manual names itself, with the
     activity a form's fields name ("Kegiatan : ... LPSE"): a budget sheet is about what it funds."""
+    if titled := titled_subject(opening, markers):
+        return titled
     if SUBJECT_OPENING in opening:
-        clause: list[str] = []
-        for word in opening[opening.index(SUBJECT_OPENING) + 1 :][:SUBJECT_WORDS]:
-            if (word in SUBJECT_ENDS or LIST_NUMERAL.fullmatch(word)) and clause:
-                break
-            clause.append(word)
-        return " ".join(clause)
+        return clause(opening[opening.index(SUBJECT_OPENING) + 1 :])
     return " ".join((*opening[:SUBJECT_WORDS], field_subject(header_text, markers))).strip()
+
+
+def titled_subject(opening: list[str], markers: StructureMarkers) -> str:
+    """The words after a self-evident policy title that heads the document before any "tentang" clause, up to its
+    first section ("Dasar Hukum", "11.1"); empty when none does."""
+    head = opening[: opening.index(SUBJECT_OPENING) if SUBJECT_OPENING in opening else POLICY_TITLE_WITHIN]
+    title = " ".join(head[:POLICY_TITLE_WITHIN])
+    found = [match.end() for marker in markers.titles if (match := phrase_pattern(marker, joined=True).search(title))]
+    if not found:
+        return ""
+    return clause(" ".join(opening)[min(found) :].split(), SUBJECT_ENDS | SECTION_OPENINGS)
+
+
+def clause(following: list[str], ends: frozenset[str] = SUBJECT_ENDS) -> str:
+    """A subject from the words that follow its opening, up to one of the ends (the enacting office, the preamble
+    or the body) or a list's next item."""
+    words_of_clause: list[str] = []
+    for word in following[:SUBJECT_WORDS]:
+        if (word in ends or LIST_NUMERAL.fullmatch(word)) and words_of_clause:
+            break
+        words_of_clause.append(word)
+    return " ".join(words_of_clause)
 
 
 def field_subject(header_text: str, markers: StructureMarkers) -> str:

@@ -147,9 +147,25 @@ def test_the_subject_of_a_regulation_is_its_tentang_clause():
 
 
 def test_a_subject_read_from_a_legal_basis_list_ends_at_the_next_item():
-    text = ("KEBIJAKAN INTERNAL PUSAT DATA Dasar hukum: 1. Peraturan Presiden Nomor 95 Tahun 2018 tentang Sistem "
+    text = ("STANDAR LAYANAN PUSAT DATA Dasar hukum: 1. Peraturan Presiden Nomor 95 Tahun 2018 tentang Sistem "
             "Pemerintahan Berbasis Elektronik 2. Peraturan Menteri Komunikasi dan Informatika Nomor 4 Tahun 2016")
     assert read_structure(text, "", MARKERS, INDICATORS).subject == "sistem pemerintahan berbasis elektronik"
+
+
+@pytest.mark.parametrize(
+    ("text", "subject", "general"),
+    [
+        ("KEBIJAKAN INTERNAL PUSAT DATA Dasar hukum: 1. Peraturan Presiden Nomor 95 Tahun 2018 tentang Sistem "
+         "Pemerintahan Berbasis Elektronik 2. Peraturan Menteri Komunikasi dan Informatika", "pusat data", False),
+        ("11. KEBIJAKAN INTERNAL MANAJEMEN SPBE 11.1. Dasar Hukum 1. Peraturan Presiden Nomor 95 Tahun 2018 tentang "
+         "Sistem Pemerintahan Berbasis Elektronik;", "manajemen spbe", False),
+        ("KEBIJAKAN INTERNAL SISTEM PEMERINTAHAN BERBASIS ELEKTRONIK Pendahuluan", "sistem pemerintahan berbasis "
+         "elektronik", True),
+    ],
+)  # fmt: skip
+def test_a_titled_policy_is_about_its_title_not_about_what_its_legal_basis_cites(text, subject, general):
+    structure = read_structure(text, "", MARKERS, INDICATORS)
+    assert (structure.subject, structure.is_general_policy) == (subject, general)
 
 
 @pytest.mark.parametrize(
