@@ -45,9 +45,13 @@ class TermIndex:
         best = np.where(chunk_weight.max(axis=0, initial=0) > 0, chunk_weight.argmax(axis=0) if len(chunks) else -1, -1)
         return TermHits(body=body, best_chunk=best)
 
-    def presence(self, text: str) -> np.ndarray:
-        """Per indicator: Σ of idf over its terms present in a short text (a title, a subject, headings)."""
-        return self.weighted @ (self.count(text) > 0).astype(float)
+    def presence(self, text: str, of: np.ndarray | None = None) -> np.ndarray:
+        """Per indicator: Σ of idf over its terms present in a text (a title, a subject, headings). of: the indicators
+        whose terms are looked for (the others read 0), to spare a whole document the search for every term."""
+        lowered = text.lower()
+        wanted = self.weighted[of].any(axis=0) if of is not None else np.ones(len(self.terms), dtype=bool)
+        present = [bool(want) and pattern.search(lowered) is not None for want, pattern in zip(wanted, self.patterns)]
+        return self.weighted @ np.array(present, dtype=float)
 
 
 BM25_K1 = 1.2

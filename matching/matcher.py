@@ -233,7 +233,9 @@ def unmet_rules(structure: DocumentStructure, index: IndicatorIndex) -> list[Evi
     needs_electronic = index.is_service & (not structure.is_electronic) & ~named_for
     needs_practice = index.carries_out_policy.astype(bool) & structure.is_policy_only
     needs_spbe = index.needs_spbe & (not structure.names_spbe)
-    needs_content = (index.terms.presence(structure.office_names) > 0) & (index.terms.presence(structure.content) == 0)
+    needs_content = index.terms.presence(structure.office_names) > 0
+    if needs_content.any():  # only then is the whole document searched, and for those indicators' terms alone
+        needs_content &= index.terms.presence(structure.content, of=needs_content) == 0
     return [
         EvidenceRule.ENACTED_POLICY if policy
         else EvidenceRule.ELECTRONIC_SERVICE if electronic

@@ -120,4 +120,5 @@ def structure_markers(data: dict, path: Path) -> StructureMarkers:
         spbe_per_thousand=float(context.get("per_thousand_words", 0)),
         office_kinds=lowered(offices.get("kinds", [])),
         office_name_ends=lowered(offices.get("ends", [])),
+        office_kind_not_after=lowered(offices.get("not_after", [])),
     )

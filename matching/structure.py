@@ -36,7 +36,7 @@ SUBJECT_ENDS = frozenset(
     ("dengan", "menimbang", "mengingat", "bahwa", "walikota", "bupati", "gubernur", "menteri", "presiden", "pasal", "bab")
 )
 # The first section after a titled policy's name: "KEBIJAKAN INTERNAL PUSAT DATA Dasar Hukum ...", "... Tujuan ...".
-SECTION_OPENINGS = frozenset(("dasar", "tujuan", "pendahuluan", "latar", "ruang"))
+SECTION_OPENINGS = frozenset(("dasar", "tujuan", "maksud", "sasaran", "pendahuluan", "latar", "ruang", "ketentuan"))
 # "... tentang Sistem Pemerintahan Berbasis Elektronik 2. Peraturan ...": the next item of a legal-basis list
 # (a one- or two-digit numeral; years have four) ends a subject read from that list.
 LIST_NUMERAL = re.compile(r"\d{1,2}")
@@ -45,7 +45,10 @@ NOTHING = "(?!)"  # a pattern that matches nowhere: a profile without electronic
 SUBJECT_FIELD_CHARS = 1500  # where a form's header fields stand ("Kegiatan : 2.16.03.1.02 Pengelolaan e-Government",
 # "Nama SOP | Penetapan Tata Cara Layanan Data Center", "Perihal : Rapat Tim Koordinasi SPBE")
 OFFICE_NAME_WORDS = 10  # "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia": an office's name after its kind
+OFFICE_NAME_CHARS = OPENING_CHARS  # the letterhead and unit lines that say who writes stand at the top
 OFFICE_NAME_GAP = " . "  # what stands in for an office's name: no phrase runs across it
+# Lower-case words inside a capitalised name: "Dinas Tenaga Kerja dan Sertifikasi Kompetensi".
+OFFICE_NAME_JOINERS = ("dan", "serta", "&")
 HEADING_WORDS = 8  # a chapter, part or paragraph title after its marker
 # "BAB IV ARSITEKTUR SPBE", "Bagian Ketiga Peta Rencana SPBE", "Paragraf 2 Pusat Data": one regulation, many subjects.
 SECTION_HEADING = re.compile(
@@ -74,8 +77,9 @@ class StructureMarkers:
     spbe_terms: tuple[str, ...]  # "spbe": with the electronic words, what names SPBE or ICT
     spbe_min_mentions: int  # how many such mentions make a document on a generic topic one about SPBE
     spbe_per_thousand: float  # and how many per 1,000 words: a long document's stray mentions do not
-    office_kinds: tuple[str, ...]  # "dinas", "badan", "bidang": the first word of an office's name
-    office_name_ends: tuple[str, ...]  # "kota", "jalan", "yang": where the name has ended
+    office_kinds: tuple[str, ...]  # "dinas", "badan", "sub bidang": how an office's name starts
+    office_name_ends: tuple[str, ...]  # "kota", "jalan", "standar": where the name has ended
+    office_kind_not_after: tuple[str, ...]  # "surat", "naskah": "Surat Dinas", "Tata Naskah Dinas" name no office
 
     @cached_property
     def electronic_words(self) -> re.Pattern[str]:
@@ -89,12 +93,15 @@ class StructureMarkers:
 
     @cached_property
     def office_name(self) -> re.Pattern[str]:
-        """An office's name as a letterhead, a unit line or a signature gives it, from its kind to the region, an
-        address or the sentence's next clause: "Dinas Tenaga Kerja dan Sertifikasi Kompetensi | Kota Denpasar"."""
-        kinds = "|".join(r"\s+".join(map(re.escape, kind.split())) for kind in self.office_kinds) or NOTHING
+        """An office's name as a letterhead or a unit line writes it, capitalised, from its kind to a punctuation
+        mark, the region, an address or the document's own title: "Dinas Tenaga Kerja dan Sertifikasi Kompetensi |
+        Kota Denpasar", "BADAN KEPEGAWAIAN ... MANUSIA Bidang Penilaian Kinerja Aparatur"; never prose ("di bidang
+        teknologi informasi")."""
+        kinds = "|".join(r"\s+".join(map(capitalised, kind.split())) for kind in self.office_kinds) or NOTHING
         ends = "|".join(map(re.escape, self.office_name_ends)) or NOTHING
-        name_word = rf"(?!(?:{ends})(?![a-z0-9]))[a-z0-9][^\s|:;,.()]*"
-        return re.compile(rf"(?<![a-z0-9])(?:{kinds})(?:\s+{name_word}){{1,{OFFICE_NAME_WORDS}}}")
+        joiners = "|".join(map(re.escape, OFFICE_NAME_JOINERS))
+        name_word = rf"(?!(?i:{ends})(?![A-Za-z0-9]))(?:[A-Z][^\s|:;,.()]*|(?:{joiners})(?=\s))"
+        return re.compile(rf"(?<![A-Za-z0-9])(?:{kinds})(?:\s+{name_word}){{1,{OFFICE_NAME_WORDS}}}")
 
     @cached_property
     def annex_heading(self) -> re.Pattern[str]:
@@ -118,7 +125,7 @@ class DocumentStructure:
     is_organisation: bool  # a regulation on an office's position, structure, duties, functions (SOTK): no evidence
     is_policy_only: bool  # a policy that is no decree and holds no annex: it sets a policy and shows none carried out
     names_spbe: bool  # names SPBE or ICT often enough for a team, a risk register or a training to be SPBE's own
-    office_names: str  # the offices it names (its letterhead, its units, the issuer), joined
+    office_names: str  # the offices its top names (its letterhead, its unit, the issuer), joined
     content: str  # its words without those names: what it says, not who says it
     filename_indicator: int | None
 
@@ -135,6 +142,7 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
     lowered = text.lower()
     tokens = len(words(lowered))
     ict_mentions = mentions(lowered, markers.electronic_words)
+    names, content = office_names(text, markers)
     return DocumentStructure(
         title=" ".join(opening),
         subject=clause,
@@ -145,10 +153,32 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
         is_organisation=policy and opens_with(clause, markers.organisation_subjects),
         is_policy_only=policy and heading not in markers.decree_headings and not holds_annex(lowered, markers),
         names_spbe=names_spbe(ict_mentions + mentions(lowered, markers.spbe_words), tokens, markers),
-        office_names=" | ".join(markers.office_name.findall(lowered)),
-        content=markers.office_name.sub(OFFICE_NAME_GAP, lowered),
+        office_names=names,
+        content=content,
         filename_indicator=number if number in indicators else None,
     )
+
+
+def office_names(text: str, markers: StructureMarkers) -> tuple[str, str]:
+    """The offices a document's top names (its letterhead, its unit, the issuer), joined, and its words without
+    them, both lower-cased: who writes, and what is written."""
+    names: list[str] = []
+    content: list[str] = []
+    written = 0
+    for found in markers.office_name.finditer(text[:OFFICE_NAME_CHARS]):
+        before = words(text[max(0, found.start() - WORD_BEFORE_CHARS) : found.start()])
+        if before and before[-1] in markers.office_kind_not_after:
+            continue
+        names.append(found.group(0))
+        content += [text[written : found.start()], OFFICE_NAME_GAP]
+        written = found.end()
+    content.append(text[written:])
+    return " | ".join(names).lower(), "".join(content).lower()
+
+
+def capitalised(word: str) -> str:
+    """A word as a heading writes it: "Dinas" or "DINAS"."""
+    return f"(?:{re.escape(word.capitalize())}|{re.escape(word.upper())})"
 
 
 def opening_words(text: str, markers: StructureMarkers) -> list[str]:
@@ -172,8 +202,7 @@ def is_policy(opening: list[str], heading: str | None, markers: StructureMarkers
     policy heading word that heads its opening, if one does."""
     if not opening or "".join(opening[:2]).startswith(ATTACHMENT_OPENING):  # OCR splits words: "LAMPIRA N"
         return False
-    title = " ".join(opening[:POLICY_TITLE_WITHIN])
-    if any(phrase_pattern(marker, joined=True).search(title) for marker in markers.titles):
+    if after_policy_title(opening, markers) is not None:
         return True
     return heading is not None and any(word in opening for word in POLICY_CONFIRMATION)
 
@@ -215,15 +244,28 @@ def subject(opening: list[str], header_text: str, markers: StructureMarkers) -> 
     return " ".join((*opening[:SUBJECT_WORDS], field_subject(header_text, markers))).strip()
 
 
+def after_policy_title(opening: list[str], markers: StructureMarkers) -> list[str] | None:
+    """The words after a self-evident policy title ("KEBIJAKAN INTERNAL", also as OCR joins it) that heads the
+    document, after a chapter number at most; None when none heads it: "Laporan evaluasi kebijakan internal SPBE"
+    is a report."""
+    title = " ".join(opening[:POLICY_TITLE_WITHIN])
+    for marker in markers.titles:
+        found = phrase_pattern(marker, joined=True).search(title)
+        if found and all(LIST_NUMERAL.fullmatch(word) for word in title[: found.start()].split()):
+            return " ".join(opening)[found.end() :].split()
+    return None
+
+
 def titled_subject(opening: list[str], markers: StructureMarkers) -> str:
-    """The words after a self-evident policy title that heads the document before any "tentang" clause, up to its
-    first section ("Dasar Hukum", "11.1"); empty when none does."""
-    head = opening[: opening.index(SUBJECT_OPENING) if SUBJECT_OPENING in opening else POLICY_TITLE_WITHIN]
-    title = " ".join(head[:POLICY_TITLE_WITHIN])
-    found = [match.end() for marker in markers.titles if (match := phrase_pattern(marker, joined=True).search(title))]
-    if not found:
+    """What a heading policy title names, up to its first section ("Dasar Hukum", "11.1"); empty when no title heads
+    the document or its name is a "tentang" clause or a policy of its own ("KEBIJAKAN INTERNAL PERATURAN BUPATI ...
+    TENTANG ..."), which the "tentang" clause names."""
+    following = after_policy_title(opening, markers)
+    if not following or LIST_NUMERAL.fullmatch(following[0]) or following[0] == SUBJECT_OPENING:
         return ""
-    return clause(" ".join(opening)[min(found) :].split(), SUBJECT_ENDS | SECTION_OPENINGS)
+    if any(" ".join(following).startswith(heading) for heading in markers.headings):
+        return ""
+    return clause(following, SUBJECT_ENDS | SECTION_OPENINGS)
 
 
 def clause(following: list[str], ends: frozenset[str] = SUBJECT_ENDS) -> str:

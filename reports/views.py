@@ -29,7 +29,7 @@ UNMET_RULE_LABELS = {
     "atau dokumen yang disusun)",
     EvidenceRule.SPBE_CONTEXT: "dokumen ini jarang atau tidak menyebut SPBE atau TIK; untuk indikator ini unggah "
     "dokumen tim, kegiatan, atau kebijakan yang jelas tentang SPBE (misalnya SK Tim Koordinasi SPBE)",
-    EvidenceRule.TOPIC_IN_CONTENT: "topik indikator ini hanya muncul pada nama instansi atau unit kerja (kop surat), "
+    EvidenceRule.TOPIC_IN_CONTENT: "topik indikator ini hanya muncul pada nama instansi atau unit kerja (misalnya kop surat), "
     "bukan pada isi dokumen; unggah dokumen yang isinya membahas topik ini",
 }
 UPLOAD_STATUS_LABELS = {
