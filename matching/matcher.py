@@ -131,6 +131,7 @@ class IndicatorIndex:
         self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles], dtype=float)
         self.is_service = np.array([profile.kind is IndicatorKind.SERVICE for profile in self.profiles])
         self.needs_spbe = np.array([profile.needs_spbe for profile in self.profiles])
+        self.funds_activities = np.array([profile.funds_activities for profile in self.profiles])
         self.carries_out_policy = np.array(
             [profile.policy_indicator is not None for profile in self.profiles], dtype=float
         )  # the enacted policy it carries out is evidence for that policy indicator instead
@@ -256,16 +257,34 @@ def decide(
     of another kind is at most for review, however close its topic). An indicator the document's form points to
     needs only the lower best_supports score: the best indicator of a document about electronic government (all of
     them, if several tie), and a Kebijakan Internal indicator whose topic an enacted policy names in its subject
-    ("tentang Penyelenggaraan Satu Data Indonesia" sets the data policy, however little of its body is on data)."""
+    ("tentang Penyelenggaraan Satu Data Indonesia" sets the data policy, however little of its body is on data).
+    A budget sheet that supports its budget indicator also supports the indicators of the activity it funds."""
     if not len(scores):
         return []
     best_of_electronic = (scores >= scores.max()) & structure.is_electronic
     named_policy = index.is_policy.astype(bool) & structure.is_policy & (index.terms.presence(structure.subject) > 0)
     named_policy &= ~index.needs_spbe | structure.names_spbe  # a stunting team's decree names "tim", not SPBE's
-    return [
+    rules = unmet_rules(structure, index)
+    rulings = [
         thresholds.decide(float(score), rule, bool(pointed))
-        for score, rule, pointed in zip(scores, unmet_rules(structure, index), best_of_electronic | named_policy)
+        for score, rule, pointed in zip(scores, rules, best_of_electronic | named_policy)
     ]
+    for row in funded_activities(scores, structure, index, rulings):
+        rulings[row] = Ruling(Decision.SUPPORTS) if rules[row] is None else Ruling(Decision.REVIEW, rules[row])
+    return rulings
+
+
+def funded_activities(
+    scores: np.ndarray, structure: DocumentStructure, index: IndicatorIndex, rulings: list[Ruling]
+) -> np.ndarray:
+    """Rows of the indicators whose activity a budget sheet funds, whatever their score: when the document's best
+    indicator is a budget one (`funds_activities` in the profile data) and supported, its form's activity field
+    names them ("Sub Kegiatan: Pengelolaan LPSE" funds procurement). The sheet's lines are about money, so the
+    activity's own words are few, and its score low, though the sheet is the activity's evidence too."""
+    best = int(np.argmax(scores))
+    if not index.funds_activities[best] or rulings[best].decision is not Decision.SUPPORTS:
+        return np.array([], dtype=int)
+    return np.flatnonzero((index.terms.presence(structure.fields) > 0) & ~index.funds_activities)
 
 
 def match_chunks(

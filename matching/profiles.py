@@ -30,6 +30,7 @@ class IndicatorProfile:
     terms: tuple[str, ...]  # curated phrases for the lexical channel
     policy_indicator: int | None = None  # a practice's Kebijakan Internal indicator: its topic's, or one named
     needs_spbe: bool = False  # a generic topic (a team, risk, training): only a document that names SPBE or ICT counts
+    funds_activities: bool = False  # a budget topic: its document (a DPA sheet) is evidence of the activity it funds
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
                 terms=lowered(topics[entry["topic"]]["terms"]),
                 policy_indicator=policy_indicator(indicator.number, entries, policy_of_topic, path),
                 needs_spbe=bool(topics[entry["topic"]].get("needs_spbe_context", False)),
+                funds_activities=bool(topics[entry["topic"]].get("funds_activities", False)),
             )
         )
     return ProfileSet(tuple(profiles), structure_markers(data, path), dict(data["fusion"]))

@@ -118,6 +118,7 @@ class StructureMarkers:
 class DocumentStructure:
     title: str
     subject: str
+    fields: str  # what its form's subject fields name: the activity a budget sheet funds, an SOP's name
     headings: str  # the section titles of the whole document, joined
     is_policy: bool
     is_general_policy: bool  # an enacted policy on SPBE as a whole: it sets the policy of every topic it covers
@@ -136,7 +137,8 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
     opening = opening_words(text, markers)
     found = FILENAME_INDICATOR.match(filename)
     number = int(found.group(1)) if found else None
-    clause = subject(opening, text[:SUBJECT_FIELD_CHARS], markers)
+    fields = field_subject(text[:SUBJECT_FIELD_CHARS], markers)
+    clause = subject(opening, fields, markers)
     heading = policy_heading(" ".join(opening[:POLICY_MARKER_WITHIN]), markers)
     policy = is_policy(opening, heading, markers)
     lowered = text.lower()
@@ -146,6 +148,7 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
     return DocumentStructure(
         title=" ".join(opening),
         subject=clause,
+        fields=fields,
         headings=" | ".join(dict.fromkeys(SECTION_HEADING.findall(lowered))),
         is_policy=policy,
         is_general_policy=policy and opens_with(clause, markers.general_subjects),
@@ -232,7 +235,7 @@ def holds_annex(lowered: str, markers: StructureMarkers) -> bool:
     return False
 
 
-def subject(opening: list[str], header_text: str, markers: StructureMarkers) -> str:
+def subject(opening: list[str], fields: str, markers: StructureMarkers) -> str:
     """A titled policy's name ("KEBIJAKAN INTERNAL MANAJEMEN SPBE 11.1 Dasar Hukum 1. Peraturan Presiden ... tentang
     Sistem Pemerintahan Berbasis Elektronik" is on SPBE management, not on what the Perpres it cites is on); else a
     regulation's "tentang ..." clause; else the first words, where a report or manual names itself, with the
@@ -241,7 +244,7 @@ def subject(opening: list[str], header_text: str, markers: StructureMarkers) -> 
         return titled
     if SUBJECT_OPENING in opening:
         return clause(opening[opening.index(SUBJECT_OPENING) + 1 :])
-    return " ".join((*opening[:SUBJECT_WORDS], field_subject(header_text, markers))).strip()
+    return " ".join((*opening[:SUBJECT_WORDS], fields)).strip()
 
 
 def after_policy_title(opening: list[str], markers: StructureMarkers) -> list[str] | None:

@@ -521,6 +521,27 @@ def test_a_topic_named_only_in_an_offices_name_is_not_what_the_document_is_about
     assert rules[25] == rule  # Kompetensi Sumber Daya Manusia
 
 
+def budget_sheet(sub_activity: str) -> str:
+    return ("DOKUMEN PELAKSANAAN ANGGARAN SATUAN KERJA PERANGKAT DAERAH (DPA-SKPD) Tahun Anggaran 2024 Urusan : "
+            "Komunikasi dan Informatika Program : 2.16.03 - Program Pengelolaan Aplikasi Informatika Kegiatan : "
+            f"2.16.03.1.02 - Pengelolaan e-Government Sub Kegiatan : 2.16.03.1.02.0005 {sub_activity} Sumber Pendanaan "
+            ": PAD Lokasi Kegiatan : Kota Banua Raya Waktu Pelaksanaan : Januari s.d. Desember 2024. Kode Rekening "
+            "5.1.02.01.01.0024 Belanja Alat Tulis Kantor Rp 2.500.000; 5.1.02.02.01.0026 Belanja Jasa Tenaga Ahli Rp "
+            "60.000.000; Belanja Modal Peralatan Komputer Rp 120.000.000. Pagu anggaran tahun anggaran 2024.")
+
+
+@pytest.mark.parametrize(
+    ("sub_activity", "supported"),
+    [
+        ("Pengelolaan Layanan Pengadaan Secara Elektronik (LPSE)", {13, 35}),  # the budget, and procurement it funds
+        ("Penyediaan Alat Tulis Kantor", {13}),  # the budget of an activity no indicator is about
+    ],
+)
+def test_a_budget_sheet_supports_the_activity_it_funds(matcher, sub_activity, supported):
+    matches = matcher.match(*matcher.embed(document(budget_sheet(sub_activity))))
+    assert {match.indicator for match in matches if match.decision == "supports"} == supported
+
+
 def test_a_screenshot_named_for_its_service_counts_though_its_few_words_say_nothing_electronic(matcher):
     screen = "Beranda Sampaikan Laporan Anda Pengaduan Aspirasi Permintaan Informasi Lacak Laporan Tindak lanjut"
     chunks, vectors = matcher.embed(document(screen))
