@@ -82,12 +82,14 @@ class Thresholds:
         if self.best_supports > self.supports:
             raise ValueError("the lower threshold (an indicator the form points to) must not exceed the supports one")
 
-    def decide(self, score: float, unmet_rule: EvidenceRule | None = None, pointed_to: bool = False) -> Ruling:
+    def decide(
+        self, score: float, unmet_rule: EvidenceRule | None = None, pointed_to: bool = False, evidenced: bool = False
+    ) -> Ruling:
         """The decision on a score. unmet_rule: the document is not the kind of evidence the indicator needs, so
         it is at most for review, and the ruling names the rule when it alone stands between the score and
         supports. pointed_to: the document's form points to the indicator, for review and supports from
-        best_supports."""
-        bar = self.best_supports if pointed_to else self.supports
+        best_supports. evidenced: the document's form is the indicator's evidence, whatever the score."""
+        bar = 0.0 if evidenced else self.best_supports if pointed_to else self.supports
         if score >= bar:
             return Ruling(Decision.SUPPORTS) if unmet_rule is None else Ruling(Decision.REVIEW, unmet_rule)
         if score >= min(bar, self.review):
@@ -258,33 +260,31 @@ def decide(
     needs only the lower best_supports score: the best indicator of a document about electronic government (all of
     them, if several tie), and a Kebijakan Internal indicator whose topic an enacted policy names in its subject
     ("tentang Penyelenggaraan Satu Data Indonesia" sets the data policy, however little of its body is on data).
-    A budget sheet that supports its budget indicator also supports the indicators of the activity it funds."""
+    A budget sheet that supports its budget indicator is evidence of the activity it funds, whatever its score."""
     if not len(scores):
         return []
-    best_of_electronic = (scores >= scores.max()) & structure.is_electronic
+    best = scores >= scores.max()
     named_policy = index.is_policy.astype(bool) & structure.is_policy & (index.terms.presence(structure.subject) > 0)
     named_policy &= ~index.needs_spbe | structure.names_spbe  # a stunting team's decree names "tim", not SPBE's
+    pointed = (best & structure.is_electronic) | named_policy
     rules = unmet_rules(structure, index)
-    rulings = [
-        thresholds.decide(float(score), rule, bool(pointed))
-        for score, rule, pointed in zip(scores, rules, best_of_electronic | named_policy)
-    ]
-    for row in funded_activities(scores, structure, index, rulings):
-        rulings[row] = Ruling(Decision.SUPPORTS) if rules[row] is None else Ruling(Decision.REVIEW, rules[row])
-    return rulings
+    budget_supported = any(
+        thresholds.decide(float(scores[row]), rules[row], bool(pointed[row])).decision is Decision.SUPPORTS
+        for row in np.flatnonzero(best & index.funds_activities)
+    )
+    funded = funded_activities(structure, index) if budget_supported else np.zeros(len(scores), dtype=bool)
+    return [thresholds.decide(float(score), *ruling) for score, *ruling in zip(scores, rules, pointed, funded)]
 
 
-def funded_activities(
-    scores: np.ndarray, structure: DocumentStructure, index: IndicatorIndex, rulings: list[Ruling]
-) -> np.ndarray:
-    """Rows of the indicators whose activity a budget sheet funds, whatever their score: when the document's best
-    indicator is a budget one (`funds_activities` in the profile data) and supported, its form's activity field
-    names them ("Sub Kegiatan: Pengelolaan LPSE" funds procurement). The sheet's lines are about money, so the
-    activity's own words are few, and its score low, though the sheet is the activity's evidence too."""
-    best = int(np.argmax(scores))
-    if not index.funds_activities[best] or rulings[best].decision is not Decision.SUPPORTS:
-        return np.array([], dtype=int)
-    return np.flatnonzero((index.terms.presence(structure.fields) > 0) & ~index.funds_activities)
+def funded_activities(structure: DocumentStructure, index: IndicatorIndex) -> np.ndarray:
+    """The practice and service indicators whose activity a budget sheet (no regulation) funds, as its activity
+    fields name it ("Sub Kegiatan : Pengelolaan LPSE" funds procurement): the sheet's lines are about money, so the
+    activity's own words are few and its score low, though the sheet is the activity's evidence too. A budget is
+    never a Kebijakan Internal."""
+    if structure.is_policy:
+        return np.zeros(len(index.indicators), dtype=bool)
+    named = index.terms.presence(structure.activities) > 0
+    return named & ~index.funds_activities & ~index.is_policy.astype(bool)
 
 
 def match_chunks(
@@ -295,13 +295,18 @@ def match_chunks(
     thresholds: Thresholds,
     top_k: int,
 ) -> list[Match]:
-    """The best top_k indicators, best first; each with the page and passage that earned its score."""
+    """The best top_k indicators and every other one the document supports, best first; each with the page and
+    passage that earned its score. A claim is never cut: a regulation on SPBE as a whole supports more indicators
+    than top_k, and the report must show each."""
     if not chunks:
         return []
     table, best_chunk = features(chunks, chunk_vectors, structure, index)
     scores = fuse(table, index.weights)
     rulings = decide(scores, structure, index, thresholds)
-    order = sorted(range(len(scores)), key=lambda row: (-scores[row], index.indicators[row]))[:top_k]
+    ranked = sorted(range(len(scores)), key=lambda row: (-scores[row], index.indicators[row]))
+    order = [
+        row for rank, row in enumerate(ranked) if rank < top_k or rulings[row].decision is Decision.SUPPORTS
+    ]
     return [
         Match(
             indicator=int(index.indicators[row]),

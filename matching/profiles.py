@@ -114,6 +114,7 @@ def structure_markers(data: dict, path: Path) -> StructureMarkers:
         decree_headings=decree_headings,
         subject_fields=tuple(data.get("subject_fields", ())),
         subject_field_ends=tuple(data.get("subject_field_ends", ())),
+        activity_fields=lowered(data.get("activity_fields", [])),
         electronic_terms=lowered(data["electronic_evidence"]["terms"]),
         electronic_prefixes=tuple(data["electronic_evidence"]["prefixes"]),
         electronic_per_thousand=float(data["electronic_evidence"]["per_thousand_words"]),

@@ -71,6 +71,7 @@ class StructureMarkers:
     decree_headings: tuple[str, ...]  # "keputusan": an enacted act that carries its topic out as well as setting it
     subject_fields: tuple[str, ...]  # "kegiatan", "sub kegiatan": a budget sheet is about the activity it funds
     subject_field_ends: tuple[str, ...]  # first words of the fields after them: "waktu", "lokasi", "sumber"
+    activity_fields: tuple[str, ...]  # "kegiatan", "sub kegiatan": what a budget sheet funds
     electronic_terms: tuple[str, ...]  # "aplikasi", "sistem informasi", "online": the document speaks of ICT
     electronic_prefixes: tuple[str, ...]  # "e-": e-kinerja, e-katalog, e-sakip
     electronic_per_thousand: float  # how many such words per 1,000 make a document about an electronic service
@@ -118,7 +119,7 @@ class StructureMarkers:
 class DocumentStructure:
     title: str
     subject: str
-    fields: str  # what its form's subject fields name: the activity a budget sheet funds, an SOP's name
+    activities: str  # what its form's activity fields name: the activities a budget sheet funds
     headings: str  # the section titles of the whole document, joined
     is_policy: bool
     is_general_policy: bool  # an enacted policy on SPBE as a whole: it sets the policy of every topic it covers
@@ -137,8 +138,8 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
     opening = opening_words(text, markers)
     found = FILENAME_INDICATOR.match(filename)
     number = int(found.group(1)) if found else None
-    fields = field_subject(text[:SUBJECT_FIELD_CHARS], markers)
-    clause = subject(opening, fields, markers)
+    header = text[:SUBJECT_FIELD_CHARS]
+    clause = subject(opening, field_subject(header, markers.subject_fields, markers), markers)
     heading = policy_heading(" ".join(opening[:POLICY_MARKER_WITHIN]), markers)
     policy = is_policy(opening, heading, markers)
     lowered = text.lower()
@@ -148,7 +149,7 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
     return DocumentStructure(
         title=" ".join(opening),
         subject=clause,
-        fields=fields,
+        activities=field_subject(header, markers.activity_fields, markers),
         headings=" | ".join(dict.fromkeys(SECTION_HEADING.findall(lowered))),
         is_policy=policy,
         is_general_policy=policy and opens_with(clause, markers.general_subjects),
@@ -282,11 +283,11 @@ def clause(following: list[str], ends: frozenset[str] = SUBJECT_ENDS) -> str:
     return " ".join(words_of_clause)
 
 
-def field_subject(header_text: str, markers: StructureMarkers) -> str:
-    """The first value of each of a form's subject fields, after a colon or in the next table cell, without codes:
+def field_subject(header_text: str, fields: tuple[str, ...], markers: StructureMarkers) -> str:
+    """The first value of each of these form fields, after a colon or in the next table cell, without codes:
     "Kegiatan : 2.10.2.10.01.065.001. - LPSE Waktu Pelaksanaan : ..." gives "lpse"."""
     values = []
-    for field in markers.subject_fields:
+    for field in fields:
         label = r"\s+".join(re.escape(part) for part in field.split())  # "Nama\nSOP" as well as "Nama SOP"
         for found in re.finditer(rf"(?<![a-z0-9]){label}\s*[:|](?=([^:|]*))", header_text.lower()):
             value: list[str] = []

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
         description="score at or above which a document supports an indicator its form points to: the best indicator "
         "of a document about electronic government, a Kebijakan Internal indicator its enacted policy's subject names",
     )
-    top_k: int = Field(5, description="candidate indicators kept per document")
+    top_k: int = Field(5, description="candidate indicators kept per document (every supported one is kept besides)")
     chunk_words: int = Field(90, description="words per chunk embedded (Indonesian: ~2.5 tokens a word, 256 fit the default model)")
     chunk_overlap_words: int = Field(20, description="words shared by consecutive chunks")
     max_chunks_per_document: int = Field(300, description="chunks embedded per document, from the start")

@@ -27,6 +27,7 @@ MARKERS = StructureMarkers(
     decree_headings=("keputusan",),
     subject_fields=("kegiatan", "sub kegiatan", "nama sop", "perihal"),
     subject_field_ends=("sub", "waktu", "lokasi", "sumber", "dasar", "yth"),
+    activity_fields=("kegiatan", "sub kegiatan"),
     electronic_terms=("aplikasi", "sistem informasi", "online", "sp4n-lapor", "lapor"),
     electronic_prefixes=("e-",),
     electronic_per_thousand=3,
@@ -35,7 +36,7 @@ MARKERS = StructureMarkers(
     spbe_per_thousand=3,
     office_kinds=("dinas", "badan", "bidang", "sub bidang"),
     office_name_ends=("kota", "kabupaten", "jalan", "standar"),
-    office_kind_not_after=("surat", "naskah", "di"),
+    office_kind_not_after=("surat", "nota", "naskah", "di"),
 )
 INDICATORS = range(1, 48)
 
@@ -522,6 +523,7 @@ def test_a_topic_named_only_in_an_offices_name_is_not_what_the_document_is_about
 
 
 def budget_sheet(sub_activity: str) -> str:
+    """A DPA sheet of the Dinas Kominfo funding one sub-activity: the same budget lines, whatever it funds."""
     return ("DOKUMEN PELAKSANAAN ANGGARAN SATUAN KERJA PERANGKAT DAERAH (DPA-SKPD) Tahun Anggaran 2024 Urusan : "
             "Komunikasi dan Informatika Program : 2.16.03 - Program Pengelolaan Aplikasi Informatika Kegiatan : "
             f"2.16.03.1.02 - Pengelolaan e-Government Sub Kegiatan : 2.16.03.1.02.0005 {sub_activity} Sumber Pendanaan "
@@ -535,11 +537,29 @@ def budget_sheet(sub_activity: str) -> str:
     [
         ("Pengelolaan Layanan Pengadaan Secara Elektronik (LPSE)", {13, 35}),  # the budget, and procurement it funds
         ("Penyediaan Alat Tulis Kantor", {13}),  # the budget of an activity no indicator is about
+        ("Penyelenggaraan Persandian untuk Pengamanan Informasi", {13, 22}),  # security carried out, not its
+        # Kebijakan Internal (8): a budget is no policy
     ],
 )
 def test_a_budget_sheet_supports_the_activity_it_funds(matcher, sub_activity, supported):
     matches = matcher.match(*matcher.embed(document(budget_sheet(sub_activity))))
     assert {match.indicator for match in matches if match.decision == "supports"} == supported
+
+
+def test_only_a_budget_sheets_activity_fields_name_what_it_funds():
+    letter = "NOTA DINAS Perihal : Penyampaian RKA Layanan LPSE Kegiatan : Pengelolaan e-Government Waktu : Senin"
+    structure = read_structure(letter, "", MARKERS, INDICATORS)
+    assert structure.activities == "pengelolaan e-government"  # not the letter's matter, which its subject holds
+    assert "layanan lpse" in structure.subject
+    assert structure.office_names == ""  # a "Nota Dinas" is a memo, no office
+
+
+def test_every_supported_indicator_is_reported_however_few_candidates_are_kept():
+    settings = Settings(_env_file=None)
+    one_candidate = Matcher(settings, load_framework(settings.framework_file), top_k=1)
+    sheet = budget_sheet("Pengelolaan Layanan Pengadaan Secara Elektronik (LPSE)")
+    matches = one_candidate.match(*one_candidate.embed(document(sheet)))
+    assert [(match.indicator, match.decision) for match in matches] == [(13, "supports"), (35, "supports")]
 
 
 def test_a_screenshot_named_for_its_service_counts_though_its_few_words_say_nothing_electronic(matcher):
