@@ -45,6 +45,16 @@ class TermIndex:
         best = np.where(chunk_weight.max(axis=0, initial=0) > 0, chunk_weight.argmax(axis=0) if len(chunks) else -1, -1)
         return TermHits(body=body, best_chunk=best)
 
+    def first_place(self, text: str, row: int) -> int | None:
+        """Where in the text the first of an indicator's terms stands (text and its lower case align), if any."""
+        lowered = text.lower()
+        found = [
+            match.start()
+            for weight, pattern in zip(self.weighted[row], self.patterns)
+            if weight and (match := pattern.search(lowered))
+        ]
+        return min(found) if found and len(lowered) == len(text) else None
+
     def presence(self, text: str, of: np.ndarray | None = None) -> np.ndarray:
         """Per indicator: Σ of idf over its terms present in a text (a title, a subject, headings). of: the indicators
         whose terms are looked for (the others read 0), to spare a whole document the search for every term."""

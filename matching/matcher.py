@@ -22,6 +22,7 @@ from matching.profiles import IndicatorKind, ProfileError, ProfileSet
 from matching.structure import DocumentStructure
 
 PASSAGE_CHARS = 400  # enough of a chunk for a reviewer to recognise the evidence
+PASSAGE_LEAD_CHARS = 120  # of the words before the first term, so the passage reads as a sentence
 FINGERPRINT_CHARS = 16
 # The features of the fusion, in order; the profile file names a weight for each.
 FEATURES = (
@@ -287,6 +288,16 @@ def funded_activities(structure: DocumentStructure, index: IndicatorIndex) -> np
     return named & ~index.funds_activities & ~index.is_policy.astype(bool)
 
 
+def passage(text: str, row: int, index: IndicatorIndex) -> str:
+    """The part of a chunk a reviewer reads: from shortly before the first of the indicator's terms (a budget sheet's
+    "Sub Kegiatan : ... LPSE" line may stand late in its chunk), else from the chunk's start."""
+    place = index.terms.first_place(text, row)
+    start = 0 if place is None else max(0, place - PASSAGE_LEAD_CHARS)
+    if start:
+        start = text.find(" ", start) + 1  # from a word's start
+    return text[start : start + PASSAGE_CHARS]
+
+
 def match_chunks(
     chunks: Sequence[Chunk],
     chunk_vectors: np.ndarray,
@@ -313,7 +324,7 @@ def match_chunks(
             score=round(float(scores[row]), 4),
             decision=rulings[row].decision,
             page=chunks[best_chunk[row]].page,
-            passage=chunks[best_chunk[row]].text[:PASSAGE_CHARS],
+            passage=passage(chunks[best_chunk[row]].text, row, index),
             unmet_rule=rulings[row].unmet_rule,
         )
         for row in order

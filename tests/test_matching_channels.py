@@ -575,6 +575,13 @@ def test_the_passage_is_where_the_evidence_is(matcher):
     assert (best.indicator, best.page) == (36, 2) and "SIMPEG" in best.passage
 
 
+def test_the_passage_starts_shortly_before_the_evidence_however_late_it_stands_in_its_chunk(matcher):
+    foreword = "Kata pengantar. " * 35  # 70 words before the evidence, in the same 90-word chunk
+    best = matcher.match(*matcher.embed(document(foreword + "Aplikasi SIMPEG untuk layanan kepegawaian.")))[0]
+    assert best.indicator == 36 and "Aplikasi SIMPEG untuk layanan kepegawaian." in best.passage
+    assert best.passage.startswith(("Kata ", "pengantar. "))  # from a word's start, some words before it
+
+
 def test_an_unrelated_document_supports_nothing(matcher):
     doc = document("Undangan lomba jukung hias dan pasar terapung pada Festival Budaya Sungai. Pakaian: batik sasirangan.")
     assert all(match.decision == "none" for match in matcher.match(*matcher.embed(doc)))
