@@ -41,6 +41,10 @@ LOOPBACK_NAMES = frozenset({LOOPBACK, "localhost"})
 GRPC_PORT_OFFSET = 10000  # weed's fixed convention: gRPC port = HTTP port + 10000
 HIGHEST_PORT = 65535
 LOWEST_CANDIDATE_PORT = 20000  # above most well-known service ports
+# Where the kernel picks the source ports of outgoing connections: a port chosen there can be taken by one (weed's
+# own services connecting to each other) before weed binds it. Linux's default; other systems use IANA's 49152 up.
+EPHEMERAL_PORTS_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+DEFAULT_EPHEMERAL_LOWEST = 32768
 PORT_SEARCH_ATTEMPTS = 200
 VOLUME_SIZE_LIMIT_MB = 64  # small volumes: the default 30 GB would preallocate far too much on a laptop
 
@@ -264,15 +268,26 @@ class LocalS3Server:
 
 
 def free_port_pair(exclude: Collection[int] = ()) -> int:
-    """A port P such that P and P + 10000 (weed's gRPC port) are both free on 127.0.0.1."""
+    """A port P such that P and P + 10000 (weed's gRPC port) are both free on 127.0.0.1, both below the ports the
+    kernel hands to outgoing connections where there is room (else anywhere above LOWEST_CANDIDATE_PORT)."""
+    below_ephemeral = ephemeral_lowest() - GRPC_PORT_OFFSET
+    highest = below_ephemeral if below_ephemeral > LOWEST_CANDIDATE_PORT else HIGHEST_PORT - GRPC_PORT_OFFSET
     for _ in range(PORT_SEARCH_ATTEMPTS):
-        port = random.randrange(LOWEST_CANDIDATE_PORT, HIGHEST_PORT - GRPC_PORT_OFFSET)
+        port = random.randrange(LOWEST_CANDIDATE_PORT, highest)
         if _pair_available(port, exclude):
             return port
     raise LocalServerError(
         f"found no free pair of ports P and P+{GRPC_PORT_OFFSET} on {LOOPBACK}"
         f" after {PORT_SEARCH_ATTEMPTS} tries"
     )
+
+
+def ephemeral_lowest() -> int:
+    """The lowest port the kernel gives an outgoing connection."""
+    try:
+        return int(EPHEMERAL_PORTS_FILE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return DEFAULT_EPHEMERAL_LOWEST
 
 
 def is_up(endpoint: str) -> bool:

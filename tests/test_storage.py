@@ -211,6 +211,11 @@ def test_storage_up_and_down_survive_between_commands_and_keep_data(tmp_path):
         local_server.down(settings)
 
 
+def test_free_port_pair_stays_below_the_ports_of_outgoing_connections():
+    # weed's own services connect to each other from such ports: one could take the pair before weed binds it
+    assert local_server.free_port_pair() + local_server.GRPC_PORT_OFFSET < local_server.ephemeral_lowest()
+
+
 def test_free_port_pair_leaves_room_for_the_grpc_port():
     port = local_server.free_port_pair()
     assert port + local_server.GRPC_PORT_OFFSET <= local_server.HIGHEST_PORT
