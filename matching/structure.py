@@ -138,10 +138,11 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
     opening = opening_words(text, markers)
     found = FILENAME_INDICATOR.match(filename)
     number = int(found.group(1)) if found else None
-    header = text[:SUBJECT_FIELD_CHARS]
-    clause = subject(opening, field_subject(header, markers.subject_fields, markers), markers)
+    fields = field_values(text[:SUBJECT_FIELD_CHARS], (*markers.subject_fields, *markers.activity_fields), markers)
+    titled = after_policy_title(opening, markers)
+    clause = subject(opening, titled, joined_values(fields, markers.subject_fields), markers)
     heading = policy_heading(" ".join(opening[:POLICY_MARKER_WITHIN]), markers)
-    policy = is_policy(opening, heading, markers)
+    policy = is_policy(opening, titled, heading)
     lowered = text.lower()
     tokens = len(words(lowered))
     ict_mentions = mentions(lowered, markers.electronic_words)
@@ -149,7 +150,7 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
     return DocumentStructure(
         title=" ".join(opening),
         subject=clause,
-        activities=field_subject(header, markers.activity_fields, markers),
+        activities=joined_values(fields, markers.activity_fields),
         headings=" | ".join(dict.fromkeys(SECTION_HEADING.findall(lowered))),
         is_policy=policy,
         is_general_policy=policy and opens_with(clause, markers.general_subjects),
@@ -201,12 +202,13 @@ def opening_words(text: str, markers: StructureMarkers) -> list[str]:
     return tokens[:TITLE_WORDS]
 
 
-def is_policy(opening: list[str], heading: str | None, markers: StructureMarkers) -> bool:
-    """An enacted regulation, decree or circular, not a report citing one later or the annex of one; heading: the
-    policy heading word that heads its opening, if one does."""
+def is_policy(opening: list[str], titled: list[str] | None, heading: str | None) -> bool:
+    """An enacted regulation, decree or circular, not a report citing one later or the annex of one; titled: the
+    words after a policy title that heads the opening, if one does; heading: the policy heading word that heads it,
+    if one does."""
     if not opening or "".join(opening[:2]).startswith(ATTACHMENT_OPENING):  # OCR splits words: "LAMPIRA N"
         return False
-    if after_policy_title(opening, markers) is not None:
+    if titled is not None:
         return True
     return heading is not None and any(word in opening for word in POLICY_CONFIRMATION)
 
@@ -236,13 +238,14 @@ def holds_annex(lowered: str, markers: StructureMarkers) -> bool:
     return False
 
 
-def subject(opening: list[str], fields: str, markers: StructureMarkers) -> str:
+def subject(opening: list[str], titled: list[str] | None, fields: str, markers: StructureMarkers) -> str:
     """A titled policy's name ("KEBIJAKAN INTERNAL MANAJEMEN SPBE 11.1 Dasar Hukum 1. Peraturan Presiden ... tentang
     Sistem Pemerintahan Berbasis Elektronik" is on SPBE management, not on what the Perpres it cites is on); else a
     regulation's "tentang ..." clause; else the first words, where a report or manual names itself, with the
-    activity a form's fields name ("Kegiatan : ... LPSE"): a budget sheet is about what it funds."""
-    if titled := titled_subject(opening, markers):
-        return titled
+    activity a form's fields name ("Kegiatan : ... LPSE"): a budget sheet is about what it funds. titled: the words
+    after a policy title that heads the opening, if one does."""
+    if named := titled_subject(titled, markers):
+        return named
     if SUBJECT_OPENING in opening:
         return clause(opening[opening.index(SUBJECT_OPENING) + 1 :])
     return " ".join((*opening[:SUBJECT_WORDS], fields)).strip()
@@ -260,11 +263,10 @@ def after_policy_title(opening: list[str], markers: StructureMarkers) -> list[st
     return None
 
 
-def titled_subject(opening: list[str], markers: StructureMarkers) -> str:
-    """What a heading policy title names, up to its first section ("Dasar Hukum", "11.1"); empty when no title heads
-    the document or its name is a "tentang" clause or a policy of its own ("KEBIJAKAN INTERNAL PERATURAN BUPATI ...
-    TENTANG ..."), which the "tentang" clause names."""
-    following = after_policy_title(opening, markers)
+def titled_subject(following: list[str] | None, markers: StructureMarkers) -> str:
+    """What a heading policy title names (following: the words after it), up to its first section ("Dasar Hukum",
+    "11.1"); empty when no title heads the document or its name is a "tentang" clause or a policy of its own
+    ("KEBIJAKAN INTERNAL PERATURAN BUPATI ... TENTANG ..."), which the "tentang" clause names."""
     if not following or LIST_NUMERAL.fullmatch(following[0]) or following[0] == SUBJECT_OPENING:
         return ""
     if any(" ".join(following).startswith(heading) for heading in markers.headings):
@@ -283,11 +285,11 @@ def clause(following: list[str], ends: frozenset[str] = SUBJECT_ENDS) -> str:
     return " ".join(words_of_clause)
 
 
-def field_subject(header_text: str, fields: tuple[str, ...], markers: StructureMarkers) -> str:
-    """The first value of each of these form fields, after a colon or in the next table cell, without codes:
-    "Kegiatan : 2.10.2.10.01.065.001. - LPSE Waktu Pelaksanaan : ..." gives "lpse"."""
-    values = []
-    for field in fields:
+def field_values(header_text: str, fields: tuple[str, ...], markers: StructureMarkers) -> dict[str, str]:
+    """The first value of each of these form fields that has one, after a colon or in the next table cell, without
+    codes: "Kegiatan : 2.10.2.10.01.065.001. - LPSE Waktu Pelaksanaan : ..." gives {"kegiatan": "lpse"}."""
+    values: dict[str, str] = {}
+    for field in dict.fromkeys(fields):
         label = r"\s+".join(re.escape(part) for part in field.split())  # "Nama\nSOP" as well as "Nama SOP"
         for found in re.finditer(rf"(?<![a-z0-9]){label}\s*[:|](?=([^:|]*))", header_text.lower()):
             value: list[str] = []
@@ -297,9 +299,14 @@ def field_subject(header_text: str, fields: tuple[str, ...], markers: StructureM
                 if not word[0].isdigit():  # activity codes and dates name no subject
                     value.append(word)
             if value:  # a field cut at a chunk's end is read again where the next chunk repeats it
-                values.append(" ".join(value))
+                values[field] = " ".join(value)
                 break
-    return " ".join(dict.fromkeys(values))  # "Sub Kegiatan : X" is read by "kegiatan" too
+    return values
+
+
+def joined_values(values: dict[str, str], fields: tuple[str, ...]) -> str:
+    """What these fields name, each value once ("Sub Kegiatan : X" is read by "kegiatan" too)."""
+    return " ".join(dict.fromkeys(values[field] for field in fields if field in values))
 
 
 def is_electronic(ict_mentions: int, tokens: int, markers: StructureMarkers) -> bool:

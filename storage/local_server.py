@@ -42,7 +42,8 @@ GRPC_PORT_OFFSET = 10000  # weed's fixed convention: gRPC port = HTTP port + 100
 HIGHEST_PORT = 65535
 LOWEST_CANDIDATE_PORT = 20000  # above most well-known service ports
 # Where the kernel picks the source ports of outgoing connections: a port chosen there can be taken by one (weed's
-# own services connecting to each other) before weed binds it. Linux's default; other systems use IANA's 49152 up.
+# own services connecting to each other) before weed binds it. Linux's default, read from /proc where it exists; it
+# lies below IANA's 49152, where other systems start.
 EPHEMERAL_PORTS_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 DEFAULT_EPHEMERAL_LOWEST = 32768
 PORT_SEARCH_ATTEMPTS = 200
