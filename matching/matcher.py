@@ -38,7 +38,7 @@ FEATURES = (
     "best_terms", "best_bm25", "best_dense",  # the indicator each channel puts first
     "policy_on_topic",  # a policy indicator, for an enacted policy, in proportion to its topic's evidence
     "policy_off_topic",  # a policy indicator, for an enacted policy, for the rest of its topic's share
-    "policy_general",  # a policy indicator, for an enacted policy on SPBE as a whole, by its topic's share
+    "policy_scope",  # an indicator of the scope an enacted policy regulates as a whole (SPBE), by its topic's share
     "policy_unenacted",  # a policy indicator for a document that is no enacted policy
     "practice_in_policy",  # a practice indicator that carries out a policy indicator's policy, for an enacted policy
     "file_name",  # the file name cites the indicator
@@ -187,7 +187,7 @@ def features(
             is_best(dense),
             index.is_policy * policy_document * terms_share,
             index.is_policy * policy_document * (1 - terms_share),
-            index.is_policy * float(structure.is_general_policy) * terms_share,
+            np.isin(index.indicators, structure.scope_indicators) * terms_share,
             index.is_policy * (1 - policy_document),
             index.carries_out_policy * policy_document,
             named_by_filename(index, structure).astype(float),

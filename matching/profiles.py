@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from catalog import Framework
-from matching.structure import StructureMarkers
+from matching.structure import PolicyScope, StructureMarkers
 
 
 class IndicatorKind(StrEnum):
@@ -73,7 +73,10 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
                 funds_activities=bool(topics[entry["topic"]].get("funds_activities", False)),
             )
         )
-    return ProfileSet(tuple(profiles), structure_markers(data, path), dict(data["fusion"]))
+    markers = structure_markers(data, path)
+    if unknown := sorted({number for scope in markers.policy_scopes for number in scope.indicators} - numbers):
+        raise ProfileError(f"{path}: policy_scopes name indicators {unknown} that the framework does not have")
+    return ProfileSet(tuple(profiles), markers, dict(data["fusion"]))
 
 
 def policy_indicator(number: int, entries: dict[int, dict], policy_of_topic: dict[str, int], path: Path) -> int | None:
@@ -109,7 +112,9 @@ def structure_markers(data: dict, path: Path) -> StructureMarkers:
     return StructureMarkers(
         headings=headings,
         titles=tuple(data.get("policy_title_markers", ())),
-        general_subjects=tuple(data.get("policy_general_subjects", ())),
+        policy_scopes=tuple(
+            PolicyScope(lowered(scope["subjects"]), tuple(scope["indicators"])) for scope in data.get("policy_scopes", [])
+        ),
         organisation_subjects=tuple(data.get("organisation_subjects", ())),
         decree_headings=decree_headings,
         subject_fields=lowered(data.get("subject_fields", [])),

@@ -59,14 +59,25 @@ FILENAME_INDICATOR = re.compile(r"^\s*\[?\s*(?:indikator\s*)?(\d{1,2})(?=[a-z]?[
 
 
 @dataclass(frozen=True)
+class PolicyScope:
+    """A part of SPBE that a policy may regulate as a whole, and the indicators such a policy is evidence for: a
+    Perwal on SPBE sets every Kebijakan Internal; a policy on Manajemen SPBE sets its management processes, by their
+    Kebijakan Internal indicator where the framework has one (data, security), else by their practice indicator
+    (risk, assets, competence, knowledge, change, service management have none)."""
+
+    subjects: tuple[str, ...]  # "manajemen spbe": a policy's subject that is, or starts with, one of them
+    indicators: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class StructureMarkers:
     """From the profile file: heading words of an enacted policy, titles that are a policy by themselves, the
-    subjects of a policy on SPBE as a whole and of a regulation on an office's duties, the fields that name a
-    form's subject, and the words that show an electronic service."""
+    scopes a policy may regulate as a whole (SPBE, Manajemen SPBE), the subjects of a regulation on an office's
+    duties, the fields that name a form's subject, and the words that show an electronic service."""
 
     headings: tuple[str, ...]  # "peraturan", "keputusan", ...: confirmed by a number, a "tentang", a preamble
     titles: tuple[str, ...]  # "kebijakan internal": a policy by its title alone
-    general_subjects: tuple[str, ...]  # "sistem pemerintahan berbasis elektronik": a policy on SPBE as a whole
+    policy_scopes: tuple[PolicyScope, ...]  # "sistem pemerintahan berbasis elektronik": SPBE as a whole
     organisation_subjects: tuple[str, ...]  # "kedudukan susunan organisasi": an office's duties, no SPBE evidence
     decree_headings: tuple[str, ...]  # "keputusan": an enacted act that carries its topic out as well as setting it
     subject_fields: tuple[str, ...]  # "kegiatan", "sub kegiatan": a budget sheet is about the activity it funds
@@ -122,7 +133,8 @@ class DocumentStructure:
     activities: str  # what its form's activity fields name: the activities a budget sheet funds
     headings: str  # the section titles of the whole document, joined
     is_policy: bool
-    is_general_policy: bool  # an enacted policy on SPBE as a whole: it sets the policy of every topic it covers
+    scope_indicators: tuple[int, ...]  # an enacted policy on a part of SPBE as a whole: the indicators it is evidence
+    # for, each as far as it covers the indicator's topic (a Perwal on SPBE: every Kebijakan Internal)
     is_electronic: bool  # speaks of electronic systems often enough to document an electronic service
     is_organisation: bool  # a regulation on an office's position, structure, duties, functions (SOTK): no evidence
     is_policy_only: bool  # a policy that is no decree and holds no annex: it sets a policy and shows none carried out
@@ -153,7 +165,7 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
         activities=joined_values(fields, markers.activity_fields),
         headings=" | ".join(dict.fromkeys(SECTION_HEADING.findall(lowered))),
         is_policy=policy,
-        is_general_policy=policy and opens_with(clause, markers.general_subjects),
+        scope_indicators=policy_scope(clause, markers) if policy else (),
         is_electronic=is_electronic(ict_mentions, tokens, markers),
         is_organisation=policy and opens_with(clause, markers.organisation_subjects),
         is_policy_only=policy and heading not in markers.decree_headings and not holds_annex(lowered, markers),
@@ -336,6 +348,11 @@ def words_pattern(terms: tuple[str, ...], prefixes: tuple[str, ...]) -> re.Patte
     prefixed = [rf"{re.escape(prefix)}[a-z0-9]+" for prefix in prefixes]
     alternatives = "|".join(phrases + prefixed) or NOTHING
     return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
+
+
+def policy_scope(subject: str, markers: StructureMarkers) -> tuple[int, ...]:
+    """The indicators of the first scope whose subject this policy's subject is or starts with; none if no scope's."""
+    return next((scope.indicators for scope in markers.policy_scopes if opens_with(subject, scope.subjects)), ())
 
 
 def opens_with(subject: str, phrases: tuple[str, ...]) -> bool:

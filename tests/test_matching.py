@@ -163,6 +163,15 @@ def test_a_decree_marker_must_be_a_policy_heading(tmp_path):
         load_profiles(tmp_path / "decree.json", framework)
 
 
+def test_a_policy_scope_must_name_indicators_of_the_framework(tmp_path):
+    framework = load_framework(Settings(_env_file=None).framework_file)
+    data = json.loads(Settings(_env_file=None).profiles_file.read_text())
+    data["policy_scopes"][0]["indicators"].append(48)
+    (tmp_path / "scope.json").write_text(json.dumps(data))
+    with pytest.raises(ProfileError, match=r"policy_scopes name indicators \[48\]"):
+        load_profiles(tmp_path / "scope.json", framework)
+
+
 def test_the_default_model_resolves_to_its_offline_package(tmp_path):
     assert resolve_model("sentence-transformers/all-MiniLM-L6-v2").endswith("model")
     assert resolve_model(str(tmp_path)) == str(tmp_path.resolve())

@@ -15,14 +15,19 @@ from matching.lexical import TermIndex
 from matching.matcher import FEATURES, EvidenceRule, decide, unmet_rules
 from matching.profiles import load_profiles
 from matching.text import phrase_pattern
-from matching.structure import StructureMarkers, read_structure
+from matching.structure import PolicyScope, StructureMarkers, read_structure
 from settings import Settings
 from spbe_evidence.cli import EXIT_OK, main
 
+SPBE_AS_A_WHOLE = tuple(range(1, 11))  # a policy on SPBE as a whole sets every Kebijakan Internal
 MARKERS = StructureMarkers(
     headings=("peraturan", "keputusan", "surat edaran"),
     titles=("kebijakan internal",),
-    general_subjects=("sistem pemerintahan berbasis elektronik", "penyelenggaraan sistem pemerintahan berbasis elektronik"),
+    policy_scopes=(
+        PolicyScope(("sistem pemerintahan berbasis elektronik", "penyelenggaraan sistem pemerintahan berbasis elektronik"),
+                    SPBE_AS_A_WHOLE),
+        PolicyScope(("manajemen spbe",), (3, 8, 21, 24, 25, 26, 27, 28)),
+    ),
     organisation_subjects=("kedudukan susunan organisasi", "kedudukan tugas dan fungsi"),
     decree_headings=("keputusan",),
     subject_fields=("kegiatan", "sub kegiatan", "nama sop", "perihal"),
@@ -156,24 +161,24 @@ def test_a_subject_read_from_a_legal_basis_list_ends_at_the_next_item():
 
 
 @pytest.mark.parametrize(
-    ("text", "subject", "general"),
+    ("text", "subject", "scope"),
     [
         ("KEBIJAKAN INTERNAL PUSAT DATA Dasar hukum: 1. Peraturan Presiden Nomor 95 Tahun 2018 tentang Sistem "
-         "Pemerintahan Berbasis Elektronik 2. Peraturan Menteri Komunikasi dan Informatika", "pusat data", False),
+         "Pemerintahan Berbasis Elektronik 2. Peraturan Menteri Komunikasi dan Informatika", "pusat data", ()),
         ("11. KEBIJAKAN INTERNAL MANAJEMEN SPBE 11.1. Dasar Hukum 1. Peraturan Presiden Nomor 95 Tahun 2018 tentang "
-         "Sistem Pemerintahan Berbasis Elektronik;", "manajemen spbe", False),
+         "Sistem Pemerintahan Berbasis Elektronik;", "manajemen spbe", (3, 8, 21, 24, 25, 26, 27, 28)),
         ("KEBIJAKAN INTERNAL SISTEM PEMERINTAHAN BERBASIS ELEKTRONIK Pendahuluan", "sistem pemerintahan berbasis "
-         "elektronik", True),
-        ("KEBIJAKANINTERNAL PUSAT DATA Maksud dan tujuan", "pusat data", False),  # as OCR joins the title
+         "elektronik", SPBE_AS_A_WHOLE),
+        ("KEBIJAKANINTERNAL PUSAT DATA Maksud dan tujuan", "pusat data", ()),  # as OCR joins the title
         ("KEBIJAKAN INTERNAL TENTANG PENYELENGGARAAN SISTEM PEMERINTAHAN BERBASIS ELEKTRONIK", "penyelenggaraan "
-         "sistem pemerintahan berbasis elektronik", True),  # the title's "tentang" clause names it
+         "sistem pemerintahan berbasis elektronik", SPBE_AS_A_WHOLE),  # the title's "tentang" clause names it
         ("KEBIJAKAN INTERNAL PERATURAN BUPATI SEKAR WANGI NOMOR 3 TAHUN 2024 TENTANG SATU DATA", "satu data",
-         False),  # so does the clause of the regulation the title heads
+         ()),  # so does the clause of the regulation the title heads
     ],
 )  # fmt: skip
-def test_a_titled_policy_is_about_its_title_not_about_what_its_legal_basis_cites(text, subject, general):
+def test_a_titled_policy_is_about_its_title_not_about_what_its_legal_basis_cites(text, subject, scope):
     structure = read_structure(text, "", MARKERS, INDICATORS)
-    assert (structure.subject, structure.is_general_policy) == (subject, general)
+    assert (structure.subject, structure.scope_indicators) == (subject, scope)
 
 
 def test_a_report_on_a_kebijakan_internal_is_no_policy():
@@ -193,7 +198,7 @@ def test_a_report_on_a_kebijakan_internal_is_no_policy():
     ],
 )  # fmt: skip
 def test_a_policy_on_spbe_as_a_whole_is_told_from_a_policy_on_one_part_of_it(text, general):
-    assert read_structure(text, "", MARKERS, INDICATORS).is_general_policy is general
+    assert read_structure(text, "", MARKERS, INDICATORS).scope_indicators == (SPBE_AS_A_WHOLE if general else ())
 
 
 @pytest.mark.parametrize(
@@ -293,6 +298,24 @@ def test_a_regulation_on_spbe_as_a_whole_supports_the_policy_indicator_of_each_t
     )
     supported = {m.indicator for m in matcher.match(*matcher.embed(document(regulation))) if m.decision == "supports"}
     assert supported == {3, 8, 9}  # Kebijakan Internal Manajemen Data, Keamanan Informasi, Audit TIK
+
+
+def test_a_policy_on_spbe_management_supports_each_management_process_it_sets(matcher):
+    """The framework has a Kebijakan Internal indicator for data and security management only: a policy on the
+    other processes (risk, ICT assets, competence, change) is evidence for their practice indicators."""
+    policy = (
+        "KEBIJAKAN INTERNAL MANAJEMEN SPBE Dasar Hukum: Peraturan Presiden Nomor 95 Tahun 2018 tentang Sistem "
+        "Pemerintahan Berbasis Elektronik. Pendahuluan: Pemerintah Kota Banua Raya melaksanakan manajemen SPBE "
+        "sebagai berikut. 1. Manajemen Risiko: manajemen risiko SPBE dilaksanakan melalui identifikasi risiko, "
+        "penilaian risiko dan mitigasi risiko; setiap unit menyusun register risiko dan profil risiko. "
+        "2. Manajemen Keamanan Informasi: keamanan informasi dijamin melalui sistem manajemen keamanan informasi "
+        "dan tim tanggap insiden (CSIRT). 3. Manajemen Data: data dikelola melalui Satu Data dengan metadata, "
+        "standar data dan walidata. 4. Manajemen Aset TIK: aset TIK dicatat dalam daftar aset dan pemeliharaan "
+        "aset dijadwalkan. 5. Manajemen Perubahan: setiap permintaan perubahan melalui pengendalian perubahan dan "
+        "rencana perubahan yang disetujui."
+    )
+    supported = {m.indicator for m in matcher.match(*matcher.embed(document(policy))) if m.decision == "supports"}
+    assert supported == {3, 8, 21, 24, 27}  # KI Manajemen Data and Keamanan; Risiko, Aset TIK, Perubahan
 
 
 def test_a_decree_on_a_service_supports_the_service_not_a_policy_indicator(matcher):
