@@ -26,6 +26,7 @@ class Matcher:
             supports=settings.supports_threshold,
             review=settings.review_threshold,
             best_supports=settings.best_supports_threshold,
+            announced_supports=settings.announced_supports_threshold,
         )
         self.chunking = ChunkingPolicy(
             words=settings.chunk_words,

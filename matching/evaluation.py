@@ -146,7 +146,7 @@ def evaluate(
                 order = np.argsort(-scored, kind="stable")
                 ranked = [int(matcher.index.indicators[row]) for row in order]
                 if name == FULL:
-                    rulings = decide(scored, structure, matcher.index, matcher.thresholds)
+                    rulings = decide(scored, table, structure, matcher.index, matcher.thresholds)
                     claimed = [row for row, ruling in enumerate(rulings) if ruling.decision is Decision.SUPPORTS]
                 else:
                     claimed = order[:1]

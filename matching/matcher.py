@@ -71,26 +71,43 @@ class Thresholds:
     about electronic government (such a document is evidence for something, and its best indicator is right far
     more often than its score says: the fusion is fitted on documents that name their topic in their first words,
     real uploads seldom do), and a Kebijakan Internal indicator whose topic an enacted policy's subject names.
+    announced_supports is the lowest, for the topic a document on electronic government announces in its title
+    (0 by default: such a document is that topic's evidence whatever its score; a deployment raises it to be
+    stricter).
     """
 
     supports: float
     review: float
     best_supports: float
+    announced_supports: float
 
     def __post_init__(self) -> None:
         if self.review > self.supports:
             raise ValueError("the review threshold must not exceed the supports threshold")
         if self.best_supports > self.supports:
             raise ValueError("the lower threshold (an indicator the form points to) must not exceed the supports one")
+        if self.announced_supports > self.best_supports:
+            raise ValueError("the threshold for an announced topic must not exceed the lower (best_supports) one")
 
     def decide(
-        self, score: float, unmet_rule: EvidenceRule | None = None, pointed_to: bool = False, evidenced: bool = False
+        self,
+        score: float,
+        unmet_rule: EvidenceRule | None = None,
+        pointed_to: bool = False,
+        evidenced: bool = False,
+        announced: bool = False,
     ) -> Ruling:
         """The decision on a score. unmet_rule: the document is not the kind of evidence the indicator needs, so
         it is at most for review, and the ruling names the rule when it alone stands between the score and
         supports. pointed_to: the document's form points to the indicator, for review and supports from
-        best_supports. evidenced: the document's form is the indicator's evidence, whatever the score."""
-        bar = 0.0 if evidenced else self.best_supports if pointed_to else self.supports
+        best_supports. evidenced: the document's form is the indicator's evidence, whatever the score. announced:
+        the document announces the indicator's topic in its title, for review and supports from announced_supports."""
+        if evidenced:
+            bar = 0.0
+        elif announced:
+            bar = self.announced_supports
+        else:
+            bar = self.best_supports if pointed_to else self.supports
         if score >= bar:
             return Ruling(Decision.SUPPORTS) if unmet_rule is None else Ruling(Decision.REVIEW, unmet_rule)
         if score >= min(bar, self.review):
@@ -254,18 +271,28 @@ def unmet_rules(structure: DocumentStructure, index: IndicatorIndex) -> list[Evi
 
 
 def decide(
-    scores: np.ndarray, structure: DocumentStructure, index: IndicatorIndex, thresholds: Thresholds
+    scores: np.ndarray,
+    table: np.ndarray,
+    structure: DocumentStructure,
+    index: IndicatorIndex,
+    thresholds: Thresholds,
 ) -> list[Ruling]:
-    """Each indicator's ruling on its fused score and on the kind of evidence the framework asks for (a document
-    of another kind is at most for review, however close its topic). An indicator the document's form points to
-    needs only the lower best_supports score: the best indicator of a document about electronic government (all of
-    them, if several tie), and a Kebijakan Internal indicator whose topic an enacted policy names in its subject
-    ("tentang Penyelenggaraan Satu Data Indonesia" sets the data policy, however little of its body is on data).
-    A budget sheet that supports its budget indicator is evidence of the activity it funds, whatever its score."""
+    """Each indicator's ruling on its fused score (from table, the features) and on the kind of evidence the
+    framework asks for (a document of another kind is at most for review, however close its topic). An indicator
+    the document's form points to needs only the lower best_supports score: the best indicator of a document about
+    electronic government (all of them, if several tie), and a Kebijakan Internal indicator whose topic an enacted
+    policy names in its subject ("tentang Penyelenggaraan Satu Data Indonesia" sets the data policy, however little
+    of its body is on data). The form is the evidence itself, whatever the score, for the activity a budget sheet
+    that supports its budget indicator funds. The topic a document on electronic government announces needs only
+    announced_supports (0 by default): the best indicator, by its score and by its body's terms, of a document that
+    is no policy, named in its title or subject beyond the names of the offices that write it (the fusion, fitted on
+    texts that name their topic in every line, underrates a real SOP, manual or report that names it once at its
+    top)."""
     if not len(scores):
         return []
     best = scores >= scores.max()
-    named_policy = index.is_policy.astype(bool) & structure.is_policy & (index.terms.presence(structure.subject) > 0)
+    named_in_subject = table[:, FEATURES.index("subject_terms")] > 0
+    named_policy = index.is_policy.astype(bool) & structure.is_policy & named_in_subject
     named_policy &= ~index.needs_spbe | structure.names_spbe  # a stunting team's decree names "tim", not SPBE's
     pointed = (best & structure.is_electronic) | named_policy
     rules = unmet_rules(structure, index)
@@ -274,7 +301,22 @@ def decide(
         for row in np.flatnonzero(best & index.funds_activities)
     )
     funded = funded_activities(structure, index) if budget_supported else np.zeros(len(scores), dtype=bool)
-    return [thresholds.decide(float(score), *ruling) for score, *ruling in zip(scores, rules, pointed, funded)]
+    announced = announced_topic(best, table, structure, index)
+    return [
+        thresholds.decide(float(score), *ruling) for score, *ruling in zip(scores, rules, pointed, funded, announced)
+    ]
+
+
+def announced_topic(
+    best: np.ndarray, table: np.ndarray, structure: DocumentStructure, index: IndicatorIndex
+) -> np.ndarray:
+    """The best indicator of a document on electronic government that is no policy, when its body's terms favour it
+    too and the document's title or subject names it, beyond the names of the offices that write it ("SOP
+    Verifikasi Data ASN pada Aplikasi SIMPEG" under the letterhead of the Badan Kepegawaian)."""
+    if structure.is_policy or not structure.is_electronic:
+        return np.zeros(len(best), dtype=bool)
+    best_by_terms = table[:, FEATURES.index("best_terms")] > 0
+    return best & best_by_terms & (index.terms.presence(structure.announced) > 0)
 
 
 def funded_activities(structure: DocumentStructure, index: IndicatorIndex) -> np.ndarray:
@@ -313,7 +355,7 @@ def match_chunks(
         return []
     table, best_chunk = features(chunks, chunk_vectors, structure, index)
     scores = fuse(table, index.weights)
-    rulings = decide(scores, structure, index, thresholds)
+    rulings = decide(scores, table, structure, index, thresholds)
     ranked = sorted(range(len(scores)), key=lambda row: (-scores[row], index.indicators[row]))
     order = [
         row for rank, row in enumerate(ranked) if rank < top_k or rulings[row].decision is Decision.SUPPORTS

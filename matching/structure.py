@@ -141,6 +141,7 @@ class DocumentStructure:
     names_spbe: bool  # names SPBE or ICT often enough for a team, a risk register or a training to be SPBE's own
     office_names: str  # the offices its top names (its letterhead, its unit, the issuer), joined
     content: str  # its words without those names: what it says, not who says it
+    announced: str  # its title and subject without those names: what it says it is about
     filename_indicator: int | None
 
 
@@ -170,15 +171,16 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
         is_organisation=policy and opens_with(clause, markers.organisation_subjects),
         is_policy_only=policy and heading not in markers.decree_headings and not holds_annex(lowered, markers),
         names_spbe=names_spbe(ict_mentions + mentions(lowered, markers.spbe_words), tokens, markers),
-        office_names=names,
+        office_names=" | ".join(names),
         content=content,
+        announced=without_names(f"{' '.join(opening)} {clause}", names),
         filename_indicator=number if number in indicators else None,
     )
 
 
-def office_names(text: str, markers: StructureMarkers) -> tuple[str, str]:
-    """The offices a document's top names (its letterhead, its unit, the issuer), joined, and its words without
-    them, both lower-cased: who writes, and what is written."""
+def office_names(text: str, markers: StructureMarkers) -> tuple[list[str], str]:
+    """The offices a document's top names (its letterhead, its unit, the issuer), and its words without them, both
+    lower-cased: who writes, and what is written."""
     names: list[str] = []
     content: list[str] = []
     written = 0
@@ -190,7 +192,17 @@ def office_names(text: str, markers: StructureMarkers) -> tuple[str, str]:
         content += [text[written : found.start()], OFFICE_NAME_GAP]
         written = found.end()
     content.append(text[written:])
-    return " | ".join(names).lower(), "".join(content).lower()
+    return [name.lower() for name in names], "".join(content).lower()
+
+
+def without_names(opening: str, names: list[str]) -> str:
+    """Opening words (as words() gives them) with each office's name blanked: "badan kepegawaian ... sop
+    verifikasi simpeg" announces an SOP on SIMPEG, not on what the office that writes it is named for."""
+    for name in names:
+        name_words = r"\s+".join(map(re.escape, words(name)))
+        if name_words:
+            opening = re.sub(rf"(?<![a-z0-9]){name_words}(?![a-z0-9])", OFFICE_NAME_GAP, opening)
+    return opening
 
 
 def capitalised(word: str) -> str:

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         description="score at or above which a document supports an indicator its form points to: the best indicator "
         "of a document about electronic government, a Kebijakan Internal indicator its enacted policy's subject names",
     )
+    announced_supports_threshold: float = Field(
+        0.0,
+        description="score at or above which a document on electronic government supports the topic its title "
+        "announces (its best indicator, by score and by its body's terms): 0, whatever the score; at most the one above",
+    )
     top_k: int = Field(5, description="candidate indicators kept per document (every supported one is kept besides)")
     chunk_words: int = Field(90, description="words per chunk embedded (Indonesian: ~2.5 tokens a word, 256 fit the default model)")
     chunk_overlap_words: int = Field(20, description="words shared by consecutive chunks")

@@ -61,7 +61,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         print(f"{name}: {len(dataset)} documents ({full.positives} labelled, {full.negatives} negatives), "
               f"model {matcher.model_name}, supports ≥ {matcher.thresholds.supports} "
-              f"(an indicator the document's form points to ≥ {matcher.thresholds.best_supports})")
+              f"(an indicator the document's form points to ≥ {matcher.thresholds.best_supports}, "
+              f"the topic its title announces ≥ {matcher.thresholds.announced_supports})")
         names = list(next(iter(figures.values())))
         print(f"{'variant':<14}" + "".join(f"{name:>20}" for name in names))
         for variant, values in figures.items():

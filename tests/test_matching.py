@@ -69,11 +69,12 @@ def test_overlap_must_be_smaller_than_the_chunk():
     [(0.9, Decision.SUPPORTS), (0.6, Decision.SUPPORTS), (0.59, Decision.REVIEW), (0.4, Decision.REVIEW), (0.39, Decision.NONE)],
 )
 def test_thresholds_decide_supports_review_or_none(score, decision):
-    assert Thresholds(supports=0.6, review=0.4, best_supports=0.3).decide(score) == Ruling(decision)
+    thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.1)
+    assert thresholds.decide(score) == Ruling(decision)
 
 
 def test_a_rule_on_the_kind_of_evidence_caps_a_decision_at_review_and_is_named_where_it_alone_holds_it_back():
-    thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3)
+    thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.1)
     policy = EvidenceRule.ENACTED_POLICY
     assert thresholds.decide(0.95, policy) == Ruling(Decision.REVIEW, unmet_rule=policy)
     assert thresholds.decide(0.5, policy) == Ruling(Decision.REVIEW)  # its score alone keeps it at review
@@ -82,11 +83,11 @@ def test_a_rule_on_the_kind_of_evidence_caps_a_decision_at_review_and_is_named_w
 
 def test_review_threshold_cannot_exceed_supports():
     with pytest.raises(ValueError):
-        Thresholds(supports=0.4, review=0.6, best_supports=0.3)
+        Thresholds(supports=0.4, review=0.6, best_supports=0.3, announced_supports=0.1)
 
 
 def test_an_indicator_the_form_points_to_needs_only_the_lower_threshold():
-    thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3)
+    thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.1)
     assert thresholds.decide(0.35, pointed_to=True) == Ruling(Decision.SUPPORTS)
     assert thresholds.decide(0.35) == Ruling(Decision.NONE)
     # held back by a rule, it is still for review from its lower threshold, not dropped below the review one
@@ -96,18 +97,27 @@ def test_an_indicator_the_form_points_to_needs_only_the_lower_threshold():
 
 def test_the_lower_threshold_cannot_exceed_supports():
     with pytest.raises(ValueError):
-        Thresholds(supports=0.5, review=0.3, best_supports=0.6)
+        Thresholds(supports=0.5, review=0.3, best_supports=0.6, announced_supports=0.1)
+
+
+def test_a_topic_the_document_announces_needs_only_the_lowest_threshold():
+    thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.1)
+    assert thresholds.decide(0.15, pointed_to=True, announced=True) == Ruling(Decision.SUPPORTS)
+    assert thresholds.decide(0.05, pointed_to=True, announced=True) == Ruling(Decision.NONE)
+    with pytest.raises(ValueError):
+        Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.35)
 
 
 def test_fingerprint_changes_with_thresholds_model_and_profiles():
     framework = load_framework(Settings(_env_file=None).framework_file)
     profiles = load_profiles(Settings(_env_file=None).profiles_file, framework)
-    policy, thresholds = ChunkingPolicy(100, 20, 50), Thresholds(0.6, 0.4, 0.3)
+    policy, thresholds = ChunkingPolicy(100, 20, 50), Thresholds(0.6, 0.4, 0.3, 0.0)
     base = matching_fingerprint("model-a", profiles, thresholds, policy, 5)
     assert base == matching_fingerprint("model-a", profiles, thresholds, policy, 5)
     assert base != matching_fingerprint("model-b", profiles, thresholds, policy, 5)
-    assert base != matching_fingerprint("model-a", profiles, Thresholds(0.7, 0.4, 0.3), policy, 5)
-    assert base != matching_fingerprint("model-a", profiles, Thresholds(0.6, 0.4, 0.2), policy, 5)
+    assert base != matching_fingerprint("model-a", profiles, Thresholds(0.7, 0.4, 0.3, 0.0), policy, 5)
+    assert base != matching_fingerprint("model-a", profiles, Thresholds(0.6, 0.4, 0.2, 0.0), policy, 5)
+    assert base != matching_fingerprint("model-a", profiles, Thresholds(0.6, 0.4, 0.3, 0.1), policy, 5)
     edited = dataclasses.replace(profiles, profiles=(dataclasses.replace(profiles.profiles[0], terms=("baru",)), *profiles.profiles[1:]))
     assert base != matching_fingerprint("model-a", edited, thresholds, policy, 5)
     reweighted = dataclasses.replace(profiles, weights={**profiles.weights, "bias": -9.0})

@@ -12,7 +12,7 @@ from matching.chunking import Chunk
 from matching.engine import Matcher
 from matching.evaluation import EmbeddingCache, LabelledDocument, fit_weights
 from matching.lexical import TermIndex
-from matching.matcher import FEATURES, EvidenceRule, decide, unmet_rules
+from matching.matcher import FEATURES, EvidenceRule, decide, features, unmet_rules
 from matching.profiles import load_profiles
 from matching.text import phrase_pattern
 from matching.structure import PolicyScope, StructureMarkers, read_structure
@@ -402,9 +402,35 @@ def test_only_the_best_indicator_of_a_document_on_electronic_government_clears_t
     scores = np.zeros(len(rows))
     scores[[rows[16], rows[17]]] = 0.27  # between best_supports (0.25) and review (0.3): a tie for best
     scores[rows[28]] = 0.26
-    rulings = decide(scores, structure, matcher.index, matcher.thresholds)
+    table, _ = features(chunks, vectors, structure, matcher.index)
+    rulings = decide(scores, table, structure, matcher.index, matcher.thresholds)
     assert rulings[rows[28]].decision == "none"  # second best: the lower threshold is for the best indicator only
     assert [rulings[rows[16]].decision, rulings[rows[17]].decision] == [decision, decision]  # Pusat Data, Jaringan
+
+
+FILLER = "Petugas mengisi formulir, memeriksa isian, lalu menyimpan hasilnya dan melapor kepada atasan. " * 8
+
+
+@pytest.mark.parametrize(
+    ("text", "decision"),
+    [
+        ("SOP PENGELOLAAN RUANG SERVER DISKOMINFO KOTA BANUA RAYA. " + FILLER + "Suhu ruang server dan pusat data "
+         "dipantau melalui aplikasi setiap pagi; hasilnya diunggah ke sistem informasi.", "supports"),  # announced
+        ("PETUNJUK KERJA HARIAN DISKOMINFO KOTA BANUA RAYA. " + FILLER + "Suhu ruang server dan pusat data dipantau "
+         "melalui aplikasi setiap pagi; hasilnya diunggah ke sistem informasi.", "none"),  # its title names no topic
+        ("BADAN PUSAT DATA DAN INFORMASI KOTA BANUA RAYA PETUNJUK KERJA HARIAN. " + FILLER + "Suhu ruang server dan "
+         "pusat data dipantau melalui aplikasi setiap pagi; hasilnya diunggah ke sistem informasi.", "none"),  # only
+        # the name of the office that writes it names the topic
+    ],
+)  # fmt: skip
+def test_a_document_on_electronic_government_is_evidence_of_the_topic_its_title_announces(matcher, text, decision):
+    chunks, vectors = matcher.embed(document(text))
+    structure = matcher.structure(chunks, "")
+    table, _ = features(chunks, vectors, structure, matcher.index)
+    rows = {number: row for row, number in enumerate(matcher.index.indicators)}
+    scores = np.zeros(len(rows))
+    scores[rows[16]] = 0.1  # best, far under every threshold, as a real SOP's is
+    assert decide(scores, table, structure, matcher.index, matcher.thresholds)[rows[16]].decision == decision
 
 
 SECURITY_REGULATION = (
@@ -466,7 +492,8 @@ def test_a_policy_indicator_named_in_an_enacted_policys_subject_clears_the_lower
     scores = np.zeros(len(rows))
     scores[rows[8]] = 0.9  # the body may weigh on another topic
     scores[[rows[3], rows[1]]] = 0.27  # between best_supports (0.25) and review (0.3)
-    rulings = decide(scores, structure, matcher.index, matcher.thresholds)
+    table, _ = features(chunks, vectors, structure, matcher.index)
+    rulings = decide(scores, table, structure, matcher.index, matcher.thresholds)
     assert rulings[rows[3]].decision == "supports"  # Kebijakan Internal Manajemen Data: its subject names Satu Data
     assert rulings[rows[1]].decision == "none"  # Kebijakan Internal Arsitektur SPBE: not named
 

@@ -82,7 +82,9 @@ def test_changed_content_is_read_again(pipeline, first_run, tmp_path):
 
 def test_a_threshold_change_rematches_from_stored_embeddings(settings, first_run):
     # Above any fused score (scores are probabilities, at most 1): nothing can be claimed any more.
-    stricter = Pipeline(settings.model_copy(update={"supports_threshold": 1.01, "best_supports_threshold": 1.01}))
+    stricter = Pipeline(settings.model_copy(update={
+        "supports_threshold": 1.01, "best_supports_threshold": 1.01, "announced_supports_threshold": 1.01
+    }))
     totals = run(stricter, "run-2")
     assert totals.outcomes[Outcome.REMATCHED] == len(load_samples())
     assert (totals.extracted, totals.embedded_chunks) == (0, 0)
