@@ -101,7 +101,8 @@ class Thresholds:
         it is at most for review, and the ruling names the rule when it alone stands between the score and
         supports. pointed_to: the document's form points to the indicator, for review and supports from
         best_supports. evidenced: the document's form is the indicator's evidence, whatever the score. announced:
-        the document announces the indicator's topic in its title, for review and supports from announced_supports."""
+        the document's title or subject announces the indicator's topic, for review and supports from
+        announced_supports."""
         if evidenced:
             bar = 0.0
         elif announced:
@@ -214,6 +215,11 @@ def features(
     return table, best_chunk
 
 
+def column(table: np.ndarray, feature: str) -> np.ndarray:
+    """One feature of every indicator, by its name in FEATURES."""
+    return table[:, FEATURES.index(feature)]
+
+
 def named_by_filename(index: IndicatorIndex, structure: DocumentStructure) -> np.ndarray:
     """True for the indicator the file name cites ("35.screenshot LPSE.jpg"), if any."""
     return index.indicators == structure.filename_indicator
@@ -291,17 +297,18 @@ def decide(
     if not len(scores):
         return []
     best = scores >= scores.max()
-    named_in_subject = table[:, FEATURES.index("subject_terms")] > 0
+    named_in_subject = column(table, "subject_terms") > 0
     named_policy = index.is_policy.astype(bool) & structure.is_policy & named_in_subject
     named_policy &= ~index.needs_spbe | structure.names_spbe  # a stunting team's decree names "tim", not SPBE's
     pointed = (best & structure.is_electronic) | named_policy
     rules = unmet_rules(structure, index)
+    announced = announced_topic(best, table, structure, index)
     budget_supported = any(
-        thresholds.decide(float(scores[row]), rules[row], bool(pointed[row])).decision is Decision.SUPPORTS
+        thresholds.decide(float(scores[row]), rules[row], bool(pointed[row]), announced=bool(announced[row])).decision
+        is Decision.SUPPORTS
         for row in np.flatnonzero(best & index.funds_activities)
     )
     funded = funded_activities(structure, index) if budget_supported else np.zeros(len(scores), dtype=bool)
-    announced = announced_topic(best, table, structure, index)
     return [
         thresholds.decide(float(score), *ruling) for score, *ruling in zip(scores, rules, pointed, funded, announced)
     ]
@@ -315,7 +322,7 @@ def announced_topic(
     Verifikasi Data ASN pada Aplikasi SIMPEG" under the letterhead of the Badan Kepegawaian)."""
     if structure.is_policy or not structure.is_electronic:
         return np.zeros(len(best), dtype=bool)
-    best_by_terms = table[:, FEATURES.index("best_terms")] > 0
+    best_by_terms = column(table, "best_terms") > 0
     return best & best_by_terms & (index.terms.presence(structure.announced) > 0)
 
 

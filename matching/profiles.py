@@ -13,6 +13,7 @@ from pathlib import Path
 
 from catalog import Framework
 from matching.structure import PolicyScope, StructureMarkers
+from matching.text import words
 
 
 class IndicatorKind(StrEnum):
@@ -76,6 +77,13 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
     markers = structure_markers(data, path)
     if unknown := sorted({number for scope in markers.policy_scopes for number in scope.indicators} - numbers):
         raise ProfileError(f"{path}: policy_scopes name indicators {unknown} that the framework does not have")
+    carried_out = {profile.indicator: profile.policy_indicator for profile in profiles if profile.policy_indicator}
+    for scope in markers.policy_scopes:  # a policy counts for the Kebijakan Internal of such a practice instead
+        if held := sorted(set(scope.indicators) & set(carried_out)):
+            raise ProfileError(
+                f"{path}: policy scope {scope.name!r} names practice indicators {held} whose policy is a Kebijakan "
+                f"Internal indicator of its own ({sorted({carried_out[number] for number in held})}): name that one"
+            )
     return ProfileSet(tuple(profiles), markers, dict(data["fusion"]))
 
 
@@ -98,6 +106,27 @@ def lowered(terms: list[str]) -> tuple[str, ...]:
     return tuple(term.lower() for term in terms)
 
 
+def policy_scopes(data: dict, path: Path) -> tuple[PolicyScope, ...]:
+    """The parts of SPBE a policy may regulate as a whole, each with a name, its subjects (as words() reads a
+    subject: "Manajemen  SPBE" is "manajemen spbe") and its indicators, checked so an operator's edit fails loudly."""
+    if "policy_general_subjects" in data:
+        raise ProfileError(f"{path}: policy_general_subjects is now the 'SPBE' entry of policy_scopes (see docs)")
+    scopes = []
+    for number, entry in enumerate(data.get("policy_scopes", []), start=1):
+        name = entry.get("name", f"policy_scopes entry {number}") if isinstance(entry, dict) else f"entry {number}"
+        subjects = entry.get("subjects") if isinstance(entry, dict) else None
+        indicators = entry.get("indicators") if isinstance(entry, dict) else None
+        if not isinstance(subjects, list) or not all(isinstance(subject, str) for subject in subjects):
+            raise ProfileError(f"{path}: policy scope {name!r}: 'subjects' must be a list of phrases")
+        if not isinstance(indicators, list) or not all(isinstance(item, int) for item in indicators):
+            raise ProfileError(f"{path}: policy scope {name!r}: 'indicators' must be a list of indicator numbers")
+        phrases = tuple(" ".join(words(subject)) for subject in subjects)
+        if not phrases or not all(phrases):
+            raise ProfileError(f"{path}: policy scope {name!r}: every subject must have words, and it needs one")
+        scopes.append(PolicyScope(name, phrases, tuple(indicators)))
+    return tuple(scopes)
+
+
 def structure_markers(data: dict, path: Path) -> StructureMarkers:
     """The words and fields that tell a document's form, from the profile file."""
     headings = tuple(data["policy_document_markers"])
@@ -112,9 +141,7 @@ def structure_markers(data: dict, path: Path) -> StructureMarkers:
     return StructureMarkers(
         headings=headings,
         titles=tuple(data.get("policy_title_markers", ())),
-        policy_scopes=tuple(
-            PolicyScope(lowered(scope["subjects"]), tuple(scope["indicators"])) for scope in data.get("policy_scopes", [])
-        ),
+        policy_scopes=policy_scopes(data, path),
         organisation_subjects=tuple(data.get("organisation_subjects", ())),
         decree_headings=decree_headings,
         subject_fields=lowered(data.get("subject_fields", [])),

@@ -65,6 +65,7 @@ class PolicyScope:
     Kebijakan Internal indicator where the framework has one (data, security), else by their practice indicator
     (risk, assets, competence, knowledge, change, service management have none)."""
 
+    name: str  # "Manajemen SPBE": how the profile file and its errors call it
     subjects: tuple[str, ...]  # "manajemen spbe": a policy's subject that is, or starts with, one of them
     indicators: tuple[int, ...]
 
@@ -77,7 +78,7 @@ class StructureMarkers:
 
     headings: tuple[str, ...]  # "peraturan", "keputusan", ...: confirmed by a number, a "tentang", a preamble
     titles: tuple[str, ...]  # "kebijakan internal": a policy by its title alone
-    policy_scopes: tuple[PolicyScope, ...]  # "sistem pemerintahan berbasis elektronik": SPBE as a whole
+    policy_scopes: tuple[PolicyScope, ...]  # SPBE as a whole, Manajemen SPBE, ...: the first whose subject matches
     organisation_subjects: tuple[str, ...]  # "kedudukan susunan organisasi": an office's duties, no SPBE evidence
     decree_headings: tuple[str, ...]  # "keputusan": an enacted act that carries its topic out as well as setting it
     subject_fields: tuple[str, ...]  # "kegiatan", "sub kegiatan": a budget sheet is about the activity it funds
@@ -198,7 +199,7 @@ def office_names(text: str, markers: StructureMarkers) -> tuple[list[str], str]:
 def without_names(opening: str, names: list[str]) -> str:
     """Opening words (as words() gives them) with each office's name blanked: "badan kepegawaian ... sop
     verifikasi simpeg" announces an SOP on SIMPEG, not on what the office that writes it is named for."""
-    for name in names:
+    for name in sorted(names, key=len, reverse=True):  # a unit's longer name before the office's name inside it
         name_words = r"\s+".join(map(re.escape, words(name)))
         if name_words:
             opening = re.sub(rf"(?<![a-z0-9]){name_words}(?![a-z0-9])", OFFICE_NAME_GAP, opening)

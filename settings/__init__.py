@@ -52,8 +52,9 @@ class Settings(BaseSettings):
     )
     announced_supports_threshold: float = Field(
         0.0,
-        description="score at or above which a document on electronic government supports the topic its title "
-        "announces (its best indicator, by score and by its body's terms): 0, whatever the score; at most the one above",
+        description="score at or above which a document on electronic government supports the topic its title or "
+        "subject announces (its best indicator, by score and by its body's terms): 0, whatever the score; at most "
+        "the one above",
     )
     top_k: int = Field(5, description="candidate indicators kept per document (every supported one is kept besides)")
     chunk_words: int = Field(90, description="words per chunk embedded (Indonesian: ~2.5 tokens a word, 256 fit the default model)")

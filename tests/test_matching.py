@@ -173,12 +173,25 @@ def test_a_decree_marker_must_be_a_policy_heading(tmp_path):
         load_profiles(tmp_path / "decree.json", framework)
 
 
-def test_a_policy_scope_must_name_indicators_of_the_framework(tmp_path):
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda data: data["policy_scopes"][0]["indicators"].append(48), r"policy_scopes name indicators \[48\]"),
+        (lambda data: data["policy_scopes"][1].pop("subjects"), "'Manajemen SPBE': 'subjects' must be a list"),
+        (lambda data: data["policy_scopes"][1].update(subjects="manajemen spbe"), "'subjects' must be a list"),
+        (lambda data: data["policy_scopes"][1].update(indicators=["21"]), "'indicators' must be a list of indicator"),
+        (lambda data: data["policy_scopes"][1].update(subjects=[" "]), "every subject must have words"),
+        (lambda data: data["policy_scopes"][1]["indicators"].append(22), r"practice indicators \[22\] whose policy"),
+        (lambda data: data.update(policy_general_subjects=["spbe"]), "now the 'SPBE' entry of policy_scopes"),
+    ],
+)
+def test_an_operators_mistake_in_the_policy_scopes_is_named(tmp_path, edit, message):
+    """A scope that could never match, or that names an indicator whose evidence is another's, fails loudly."""
     framework = load_framework(Settings(_env_file=None).framework_file)
     data = json.loads(Settings(_env_file=None).profiles_file.read_text())
-    data["policy_scopes"][0]["indicators"].append(48)
+    edit(data)
     (tmp_path / "scope.json").write_text(json.dumps(data))
-    with pytest.raises(ProfileError, match=r"policy_scopes name indicators \[48\]"):
+    with pytest.raises(ProfileError, match=message):
         load_profiles(tmp_path / "scope.json", framework)
 
 
