@@ -101,7 +101,7 @@ class Thresholds:
         it is at most for review, and the ruling names the rule when it alone stands between the score and
         supports. pointed_to: the document's form points to the indicator, for review and supports from
         best_supports. evidenced: the document's form is the indicator's evidence, whatever the score. announced:
-        the document's title or subject announces the indicator's topic, for review and supports from
+        the document's title or subject fields announce the indicator's topic, for review and supports from
         announced_supports."""
         if evidenced:
             bar = 0.0
@@ -291,9 +291,9 @@ def decide(
     of its body is on data). The form is the evidence itself, whatever the score, for the activity a budget sheet
     that supports its budget indicator funds. The topic a document on electronic government announces needs only
     announced_supports (0 by default): the best indicator, by its score and by its body's terms, of a document that
-    is no policy, named in its title or subject beyond the names of the offices that write it (the fusion, fitted on
-    texts that name their topic in every line, underrates a real SOP, manual or report that names it once at its
-    top)."""
+    is no policy, named in its title or subject fields beyond the names of the offices that write it (the fusion,
+    fitted on texts that name their topic in every line, underrates a real SOP, manual or report that names it once
+    at its top)."""
     if not len(scores):
         return []
     best = scores >= scores.max()
@@ -318,7 +318,7 @@ def announced_topic(
     best: np.ndarray, table: np.ndarray, structure: DocumentStructure, index: IndicatorIndex
 ) -> np.ndarray:
     """The best indicator of a document on electronic government that is no policy, when its body's terms favour it
-    too and the document's title or subject names it, beyond the names of the offices that write it ("SOP
+    too and the document's title or subject fields name it, beyond the names of the offices that write it ("SOP
     Verifikasi Data ASN pada Aplikasi SIMPEG" under the letterhead of the Badan Kepegawaian)."""
     if structure.is_policy or not structure.is_electronic:
         return np.zeros(len(best), dtype=bool)

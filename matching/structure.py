@@ -142,7 +142,8 @@ class DocumentStructure:
     names_spbe: bool  # names SPBE or ICT often enough for a team, a risk register or a training to be SPBE's own
     office_names: str  # the offices its top names (its letterhead, its unit, the issuer), joined
     content: str  # its words without those names: what it says, not who says it
-    announced: str  # its title and subject without those names: what it says it is about
+    announced: str  # its title and form fields without those names: what it says it is about (a report's subject is
+    # its first words and fields; read from the title, a name the subject's 20 words cut short is still blanked whole)
     filename_indicator: int | None
 
 
@@ -174,7 +175,7 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
         names_spbe=names_spbe(ict_mentions + mentions(lowered, markers.spbe_words), tokens, markers),
         office_names=" | ".join(names),
         content=content,
-        announced=without_names(f"{' '.join(opening)} {clause}", names),
+        announced=without_names(f"{' '.join(opening)} {joined_values(fields, markers.subject_fields)}", names),
         filename_indicator=number if number in indicators else None,
     )
 

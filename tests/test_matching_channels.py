@@ -472,6 +472,14 @@ def test_an_announced_topic_is_held_at_review_by_a_rule_on_the_kind_of_evidence(
     assert (ruling.decision, ruling.unmet_rule) == ("review", EvidenceRule.SPBE_CONTEXT)
 
 
+def test_what_a_form_announces_is_its_title_and_fields_without_the_name_of_the_office_that_writes_it():
+    text = ("Nomor SOP 12 Tanggal Pembuatan 13 Oktober 2024 Tanggal Revisi Tanggal Efektif PEMERINTAH KOTA BANUA RAYA "
+            "BADAN KEPEGAWAIAN DAN PENGEMBANGAN SUMBER DAYA MANUSIA Bidang Penilaian Kinerja Nama SOP : SOP PERBAIKAN "
+            "DATA PADA APLIKASI E-KINERJA Dasar Hukum : Undang-Undang Nomor 5 Tahun 2014")  # the name at words 15-23
+    announced = read_structure(text, "", MARKERS, INDICATORS).announced
+    assert "kepegawaian" not in announced and "e-kinerja" in announced
+
+
 def test_an_offices_longer_name_is_blanked_whole_from_what_a_document_announces():
     names = ["badan kepegawaian daerah", "badan kepegawaian daerah bidang mutasi"]
     assert "mutasi" not in without_names("badan kepegawaian daerah bidang mutasi sop cuti pegawai", names)
