@@ -12,7 +12,7 @@ from matching.chunking import Chunk
 from matching.engine import Matcher
 from matching.evaluation import EmbeddingCache, LabelledDocument, fit_weights
 from matching.lexical import TermIndex
-from matching.matcher import FEATURES, EvidenceRule, decide, features, unmet_rules
+from matching.matcher import FEATURES, EvidenceRule, Ruling, decide, features, unmet_rules
 from matching.profiles import load_profiles
 from matching.text import phrase_pattern
 from matching.structure import PolicyScope, StructureMarkers, read_structure, without_names
@@ -53,6 +53,19 @@ INDICATORS = range(1, 48)
 def matcher() -> Matcher:
     settings = Settings(_env_file=None)
     return Matcher(settings, load_framework(settings.framework_file), top_k=5)
+
+
+def rulings_for(matcher: Matcher, text: str, scores: dict[int, float]) -> dict[int, Ruling]:
+    """Each indicator's ruling on a text whose fused scores are these (the others 0): the form's rules at work."""
+    chunks, vectors = matcher.embed(document(text))
+    structure = matcher.structure(chunks, "")
+    table, _ = features(chunks, vectors, structure, matcher.index)
+    rows = {int(number): row for row, number in enumerate(matcher.index.indicators)}
+    fused = np.zeros(len(rows))
+    for number, score in scores.items():
+        fused[rows[number]] = score
+    rulings = decide(fused, table, structure, matcher.index, matcher.thresholds)
+    return {number: rulings[row] for number, row in rows.items()}
 
 
 def document(*pages: str) -> Document:
@@ -399,16 +412,10 @@ def test_an_electronic_service_needs_a_document_that_shows_it_electronic(matcher
 def test_only_the_best_indicator_of_a_document_on_electronic_government_clears_the_lower_threshold(
     matcher, text, decision
 ):
-    chunks, vectors = matcher.embed(document(text))
-    structure = matcher.structure(chunks, "")
-    rows = {number: row for row, number in enumerate(matcher.index.indicators)}
-    scores = np.zeros(len(rows))
-    scores[[rows[16], rows[17]]] = 0.27  # between best_supports (0.25) and review (0.3): a tie for best
-    scores[rows[28]] = 0.26
-    table, _ = features(chunks, vectors, structure, matcher.index)
-    rulings = decide(scores, table, structure, matcher.index, matcher.thresholds)
-    assert rulings[rows[28]].decision == "none"  # second best: the lower threshold is for the best indicator only
-    assert [rulings[rows[16]].decision, rulings[rows[17]].decision] == [decision, decision]  # Pusat Data, Jaringan
+    # a tie for best between best_supports (0.25) and review (0.3), and a second best
+    rulings = rulings_for(matcher, text, {16: 0.27, 17: 0.27, 28: 0.26})
+    assert rulings[28].decision == "none"  # second best: the lower threshold is for the best indicator only
+    assert [rulings[16].decision, rulings[17].decision] == [decision, decision]  # Pusat Data, Jaringan
 
 
 FILLER = "Petugas mengisi formulir, memeriksa isian, lalu menyimpan hasilnya dan melapor kepada atasan. " * 8
@@ -427,13 +434,8 @@ FILLER = "Petugas mengisi formulir, memeriksa isian, lalu menyimpan hasilnya dan
     ],
 )  # fmt: skip
 def test_a_document_on_electronic_government_is_evidence_of_the_topic_its_title_announces(matcher, text, decision):
-    chunks, vectors = matcher.embed(document(text))
-    structure = matcher.structure(chunks, "")
-    table, _ = features(chunks, vectors, structure, matcher.index)
-    rows = {number: row for row, number in enumerate(matcher.index.indicators)}
-    scores = np.zeros(len(rows))
-    scores[rows[16]] = 0.1  # best, far under every threshold, as a real SOP's is
-    assert decide(scores, table, structure, matcher.index, matcher.thresholds)[rows[16]].decision == decision
+    # the best indicator, far under every threshold, as a real SOP's is
+    assert rulings_for(matcher, text, {16: 0.1})[16].decision == decision
 
 
 @pytest.mark.parametrize(
@@ -449,26 +451,14 @@ def test_a_document_on_electronic_government_is_evidence_of_the_topic_its_title_
     ],
 )  # fmt: skip
 def test_only_a_document_on_electronic_government_whose_body_agrees_announces_its_topic(matcher, text, decision, rule):
-    chunks, vectors = matcher.embed(document(text))
-    structure = matcher.structure(chunks, "")
-    table, _ = features(chunks, vectors, structure, matcher.index)
-    rows = {number: row for row, number in enumerate(matcher.index.indicators)}
-    scores = np.zeros(len(rows))
-    scores[rows[16]] = 0.1
-    ruling = decide(scores, table, structure, matcher.index, matcher.thresholds)[rows[16]]
+    ruling = rulings_for(matcher, text, {16: 0.1})[16]
     assert (ruling.decision, ruling.unmet_rule) == (decision, rule)
 
 
 def test_an_announced_topic_is_held_at_review_by_a_rule_on_the_kind_of_evidence(matcher):
     text = ("LAPORAN REGISTER RISIKO BAGIAN UMUM. " + FILLER * 2 + "Risiko gangguan aplikasi antrean dicatat dalam "
             "register risiko.")  # one ICT word: never SPBE's own risk management, whatever its title says
-    chunks, vectors = matcher.embed(document(text))
-    structure = matcher.structure(chunks, "")
-    table, _ = features(chunks, vectors, structure, matcher.index)
-    rows = {number: row for row, number in enumerate(matcher.index.indicators)}
-    scores = np.zeros(len(rows))
-    scores[rows[21]] = 0.1
-    ruling = decide(scores, table, structure, matcher.index, matcher.thresholds)[rows[21]]
+    ruling = rulings_for(matcher, text, {21: 0.1})[21]
     assert (ruling.decision, ruling.unmet_rule) == ("review", EvidenceRule.SPBE_CONTEXT)
 
 
@@ -538,16 +528,10 @@ def test_a_policy_indicator_named_in_an_enacted_policys_subject_clears_the_lower
         "PERATURAN BUPATI SEKAR WANGI NOMOR 9 TAHUN 2024 TENTANG PENYELENGGARAAN SATU DATA INDONESIA, Menimbang: bahwa "
         "perlu data yang akurat. Pasal 3 Keamanan informasi data dijaga oleh perangkat daerah."
     )
-    chunks, vectors = matcher.embed(document(regulation))
-    structure = matcher.structure(chunks, "")
-    rows = {number: row for row, number in enumerate(matcher.index.indicators)}
-    scores = np.zeros(len(rows))
-    scores[rows[8]] = 0.9  # the body may weigh on another topic
-    scores[[rows[3], rows[1]]] = 0.27  # between best_supports (0.25) and review (0.3)
-    table, _ = features(chunks, vectors, structure, matcher.index)
-    rulings = decide(scores, table, structure, matcher.index, matcher.thresholds)
-    assert rulings[rows[3]].decision == "supports"  # Kebijakan Internal Manajemen Data: its subject names Satu Data
-    assert rulings[rows[1]].decision == "none"  # Kebijakan Internal Arsitektur SPBE: not named
+    # the body may weigh on another topic; 3 and 1 stand between best_supports (0.25) and review (0.3)
+    rulings = rulings_for(matcher, regulation, {8: 0.9, 3: 0.27, 1: 0.27})
+    assert rulings[3].decision == "supports"  # Kebijakan Internal Manajemen Data: its subject names Satu Data
+    assert rulings[1].decision == "none"  # Kebijakan Internal Arsitektur SPBE: not named
 
 
 def test_a_regulation_on_an_offices_structure_and_duties_is_evidence_for_nothing(matcher):
@@ -649,14 +633,10 @@ def test_a_budget_sheet_supports_the_activity_it_funds(matcher, sub_activity, su
 
 
 def test_a_budget_sheet_announced_as_such_supports_the_activity_it_funds_however_low_its_score(matcher):
-    chunks, vectors = matcher.embed(document(budget_sheet("Pengelolaan Layanan Pengadaan Secara Elektronik (LPSE)")))
-    structure = matcher.structure(chunks, "")
-    table, _ = features(chunks, vectors, structure, matcher.index)
-    rows = {number: row for row, number in enumerate(matcher.index.indicators)}
-    scores = np.zeros(len(rows))
-    scores[rows[13]] = 0.1  # best, under the lower threshold: supported as the topic the sheet's title announces
-    rulings = decide(scores, table, structure, matcher.index, matcher.thresholds)
-    assert [rulings[rows[13]].decision, rulings[rows[35]].decision] == ["supports", "supports"]
+    sheet = budget_sheet("Pengelolaan Layanan Pengadaan Secara Elektronik (LPSE)")
+    # the budget indicator best, under the lower threshold: supported as the topic the sheet's title announces
+    rulings = rulings_for(matcher, sheet, {13: 0.1})
+    assert [rulings[13].decision, rulings[35].decision] == ["supports", "supports"]
 
 
 def test_only_a_budget_sheets_activity_fields_name_what_it_funds():
