@@ -63,6 +63,16 @@ class EvidenceRule(StrEnum):
     # an office's name ("Dinas Tenaga Kerja dan Sertifikasi Kompetensi" heads a job-card SOP, no training)
 
 
+class Ground(StrEnum):
+    """Why a supports is one: its score, or the document's form, which the report's reader may want to check."""
+
+    SCORE = "score"  # the fused score cleared the supports threshold
+    FORM = "form"  # the lower threshold of an indicator the form points to: the best of an electronic document,
+    # a Kebijakan Internal its enacted policy's subject names
+    ANNOUNCED = "announced"  # the topic the document's title or subject fields announce
+    FUNDED = "funded"  # the activity a budget sheet funds
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Named cut-offs on the fused score; configurable per deployment.
@@ -104,13 +114,15 @@ class Thresholds:
         the document's title or subject fields announce the indicator's topic, for review and supports from
         announced_supports."""
         if evidenced:
-            bar = 0.0
+            bar, ground = 0.0, Ground.FUNDED
         elif announced:
-            bar = self.announced_supports
+            bar, ground = self.announced_supports, Ground.ANNOUNCED
         else:
-            bar = self.best_supports if pointed_to else self.supports
+            bar, ground = (self.best_supports, Ground.FORM) if pointed_to else (self.supports, Ground.SCORE)
         if score >= bar:
-            return Ruling(Decision.SUPPORTS) if unmet_rule is None else Ruling(Decision.REVIEW, unmet_rule)
+            if unmet_rule is not None:
+                return Ruling(Decision.REVIEW, unmet_rule)
+            return Ruling(Decision.SUPPORTS, ground=Ground.SCORE if score >= self.supports else ground)
         if score >= min(bar, self.review):
             return Ruling(Decision.REVIEW)
         return Ruling(Decision.NONE)
@@ -118,10 +130,11 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Ruling:
-    """A decision, and the evidence rule that held it back from supports, if one did."""
+    """A decision, the evidence rule that held it back from supports, if one did, and the ground of a supports."""
 
     decision: Decision
     unmet_rule: EvidenceRule | None = None
+    ground: Ground | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +145,7 @@ class Match:
     page: int | None
     passage: str
     unmet_rule: EvidenceRule | None = None  # the rule that alone keeps a review from supports
+    ground: Ground | None = None  # why a supports is one: its score, or the form (announced, funded, ...)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -375,6 +389,7 @@ def match_chunks(
             page=chunks[best_chunk[row]].page,
             passage=passage(chunks[best_chunk[row]].text, row, index),
             unmet_rule=rulings[row].unmet_rule,
+            ground=rulings[row].ground,
         )
         for row in order
     ]

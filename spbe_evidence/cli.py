@@ -18,6 +18,13 @@ STATUS_RUNS_SHOWN = 5
 # Capabilities with commands of their own: each module has register(commands) adding its subparsers.
 COMMAND_MODULES: tuple[str, ...] = ("spbe_evidence.eval_commands", "spbe_evidence.report_commands")
 
+# Why a supports below the supports threshold is one, for the operator reading `match` (a score needs no words).
+GROUND_WORDS = {
+    "form": "by the document's form",
+    "announced": "the topic its title announces",
+    "funded": "an activity this budget funds",
+}
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
@@ -89,9 +96,11 @@ def cmd_match(args: argparse.Namespace) -> int:
         for result in results:
             print(f"{result['file']}: {result['status']}" + (f" — {result['message']}" if result["message"] else ""))
             for match in result["matches"]:
-                held = f" (held by rule: {match['unmet_rule']})" if match["unmet_rule"] else ""
+                why = f" (held by rule: {match['unmet_rule']})" if match["unmet_rule"] else ""
+                if match["ground"] not in (None, "score"):
+                    why += f" ({GROUND_WORDS.get(match['ground'], match['ground'])})"
                 print(f"  {match['indicator']:>2}  {match['score']:.3f}  {match['decision']:<8}  "
-                      f"hal. {match['page']}: {match['passage'][:80]}{held}")
+                      f"hal. {match['page']}: {match['passage'][:80]}{why}")
     return EXIT_OK
 
 

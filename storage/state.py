@@ -181,6 +181,7 @@ class MatchRow(Base):
     page: Mapped[int | None]
     passage: Mapped[str] = mapped_column(Text, default="")
     unmet_rule: Mapped[str | None] = mapped_column(String(40))  # the evidence rule that holds a review back
+    ground: Mapped[str | None] = mapped_column(String(20))  # why a supports is one: score, form, announced, funded
 
     submission: Mapped[Submission] = relationship(back_populates="matches")
 

@@ -9,7 +9,7 @@ from spbe_evidence.cli import EXIT_OK, EXIT_USAGE, main
 from spbe_evidence.samples import load_samples, write_sample
 from storage import layout
 
-MATCH_KEYS = {"indicator", "score", "decision", "page", "passage", "unmet_rule"}
+MATCH_KEYS = {"indicator", "score", "decision", "page", "passage", "unmet_rule", "ground"}
 
 
 @pytest.fixture(scope="module")

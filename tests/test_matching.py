@@ -12,7 +12,7 @@ from extractors.document import Block, BlockKind, Document, Page, Status, TextSo
 from matching.chunking import Chunk, ChunkingPolicy, chunk_document, joined_text
 from matching.embedder import resolve_model
 from matching.engine import Matcher
-from matching.matcher import Decision, EvidenceRule, Ruling, Thresholds, matching_fingerprint
+from matching.matcher import Decision, EvidenceRule, Ground, Ruling, Thresholds, matching_fingerprint
 from matching.profiles import IndicatorKind, ProfileError, load_profiles
 from settings import Settings
 
@@ -70,7 +70,16 @@ def test_overlap_must_be_smaller_than_the_chunk():
 )
 def test_thresholds_decide_supports_review_or_none(score, decision):
     thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.1)
-    assert thresholds.decide(score) == Ruling(decision)
+    assert thresholds.decide(score).decision == decision
+
+
+def test_a_supports_says_its_ground_and_its_score_comes_first():
+    thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.1)
+    assert thresholds.decide(0.7, pointed_to=True, announced=True).ground is Ground.SCORE  # its score would do
+    assert thresholds.decide(0.35, pointed_to=True).ground is Ground.FORM
+    assert thresholds.decide(0.15, pointed_to=True, announced=True).ground is Ground.ANNOUNCED
+    assert thresholds.decide(0.05, evidenced=True).ground is Ground.FUNDED
+    assert thresholds.decide(0.5).ground is None  # a review has no ground
 
 
 def test_a_rule_on_the_kind_of_evidence_caps_a_decision_at_review_and_is_named_where_it_alone_holds_it_back():
@@ -88,7 +97,7 @@ def test_review_threshold_cannot_exceed_supports():
 
 def test_an_indicator_the_form_points_to_needs_only_the_lower_threshold():
     thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.1)
-    assert thresholds.decide(0.35, pointed_to=True) == Ruling(Decision.SUPPORTS)
+    assert thresholds.decide(0.35, pointed_to=True) == Ruling(Decision.SUPPORTS, ground=Ground.FORM)
     assert thresholds.decide(0.35) == Ruling(Decision.NONE)
     # held back by a rule, it is still for review from its lower threshold, not dropped below the review one
     service = EvidenceRule.ELECTRONIC_SERVICE
@@ -102,7 +111,8 @@ def test_the_lower_threshold_cannot_exceed_supports():
 
 def test_a_topic_the_document_announces_needs_only_the_lowest_threshold():
     thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.1)
-    assert thresholds.decide(0.15, pointed_to=True, announced=True) == Ruling(Decision.SUPPORTS)
+    supports = Ruling(Decision.SUPPORTS, ground=Ground.ANNOUNCED)
+    assert thresholds.decide(0.15, pointed_to=True, announced=True) == supports
     assert thresholds.decide(0.05, pointed_to=True, announced=True) == Ruling(Decision.NONE)
     with pytest.raises(ValueError):
         Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.35)
