@@ -47,13 +47,21 @@ def test_a_match_held_at_review_by_an_evidence_rule_keeps_the_rule(state):
     assert [m.unmet_rule for m in state.submission("submissions/2026/bappeda/notulen.pdf").matches] == ["enacted_policy"]
 
 
+def test_a_supports_keeps_its_ground(state):
+    announced = {"indicator": 16, "score": 0.13, "decision": "supports", "page": 1, "passage": "SOP ruang server",
+                 "unmet_rule": None, "ground": "announced"}  # an SOP whose title names the data centre
+    record(state, "submissions/2026/diskominfotik/sop.pdf", matches=[announced])
+    assert [m.ground for m in state.submission("submissions/2026/diskominfotik/sop.pdf").matches] == ["announced"]
+
+
 def test_a_state_store_from_an_older_release_gains_the_new_columns_and_keeps_its_rows(state):
     record(state, "submissions/2026/bappeda/peta.pdf")
-    with state.engine.begin() as connection:
-        connection.execute(text("ALTER TABLE matches DROP COLUMN unmet_rule"))  # as the last cycle's release made it
+    with state.engine.begin() as connection:  # as older releases made it: no evidence rule, no ground
+        connection.execute(text("ALTER TABLE matches DROP COLUMN unmet_rule"))
+        connection.execute(text("ALTER TABLE matches DROP COLUMN ground"))
     upgraded = StateStore(state.engine.url.render_as_string(hide_password=False))
     [match] = upgraded.submission("submissions/2026/bappeda/peta.pdf").matches
-    assert (match.indicator, match.decision, match.unmet_rule) == (12, "supports", None)
+    assert (match.indicator, match.decision, match.unmet_rule, match.ground) == (12, "supports", None, None)
     assert add_new_columns(upgraded.engine) == []  # once is enough
 
 
