@@ -104,16 +104,16 @@ class Thresholds:
         score: float,
         unmet_rule: EvidenceRule | None = None,
         pointed_to: bool = False,
-        evidenced: bool = False,
+        funded: bool = False,
         announced: bool = False,
     ) -> Ruling:
         """The decision on a score. unmet_rule: the document is not the kind of evidence the indicator needs, so
         it is at most for review, and the ruling names the rule when it alone stands between the score and
         supports. pointed_to: the document's form points to the indicator, for review and supports from
-        best_supports. evidenced: the document's form is the indicator's evidence, whatever the score. announced:
-        the document's title or subject fields announce the indicator's topic, for review and supports from
-        announced_supports."""
-        if evidenced:
+        best_supports. funded: a budget sheet funds the indicator's activity, its evidence whatever the score.
+        announced: the document's title or subject fields announce the indicator's topic, for review and supports
+        from announced_supports."""
+        if funded:
             bar, ground = 0.0, Ground.FUNDED
         elif announced:
             bar, ground = self.announced_supports, Ground.ANNOUNCED
@@ -317,15 +317,14 @@ def decide(
     pointed = (best & structure.is_electronic) | named_policy
     rules = unmet_rules(structure, index)
     announced = announced_topic(best, table, structure, index)
-    budget_supported = any(
-        thresholds.decide(float(scores[row]), rules[row], bool(pointed[row]), announced=bool(announced[row])).decision
-        is Decision.SUPPORTS
-        for row in np.flatnonzero(best & index.funds_activities)
-    )
-    funded = funded_activities(structure, index) if budget_supported else np.zeros(len(scores), dtype=bool)
-    return [
-        thresholds.decide(float(score), *ruling) for score, *ruling in zip(scores, rules, pointed, funded, announced)
+    rulings = [
+        thresholds.decide(float(score), rule, bool(pointed_to), announced=bool(announces))
+        for score, rule, pointed_to, announces in zip(scores, rules, pointed, announced)
     ]
+    if any(rulings[row].decision is Decision.SUPPORTS for row in np.flatnonzero(best & index.funds_activities)):
+        for row in np.flatnonzero(funded_activities(structure, index)):  # never a budget indicator itself
+            rulings[row] = thresholds.decide(float(scores[row]), rules[row], funded=True)
+    return rulings
 
 
 def announced_topic(

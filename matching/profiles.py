@@ -113,9 +113,9 @@ def policy_scopes(data: dict, path: Path) -> tuple[PolicyScope, ...]:
         raise ProfileError(f"{path}: policy_general_subjects is now the 'SPBE' entry of policy_scopes (see docs)")
     scopes = []
     for number, entry in enumerate(data.get("policy_scopes", []), start=1):
-        name = entry.get("name", f"policy_scopes entry {number}") if isinstance(entry, dict) else f"entry {number}"
-        subjects = entry.get("subjects") if isinstance(entry, dict) else None
-        indicators = entry.get("indicators") if isinstance(entry, dict) else None
+        entry = entry if isinstance(entry, dict) else {}  # not an object: reported below as missing its lists
+        name = entry.get("name", f"entry {number}")
+        subjects, indicators = entry.get("subjects"), entry.get("indicators")
         if not isinstance(subjects, list) or not all(isinstance(subject, str) for subject in subjects):
             raise ProfileError(f"{path}: policy scope {name!r}: 'subjects' must be a list of phrases")
         if not isinstance(indicators, list) or not all(isinstance(item, int) for item in indicators):

@@ -154,8 +154,9 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
     found = FILENAME_INDICATOR.match(filename)
     number = int(found.group(1)) if found else None
     fields = field_values(text[:SUBJECT_FIELD_CHARS], (*markers.subject_fields, *markers.activity_fields), markers)
+    named_in_fields = joined_values(fields, markers.subject_fields)
     titled = after_policy_title(opening, markers)
-    clause = subject(opening, titled, joined_values(fields, markers.subject_fields), markers)
+    clause = subject(opening, titled, named_in_fields, markers)
     heading = policy_heading(" ".join(opening[:POLICY_MARKER_WITHIN]), markers)
     policy = is_policy(opening, titled, heading)
     lowered = text.lower()
@@ -175,7 +176,7 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
         names_spbe=names_spbe(ict_mentions + mentions(lowered, markers.spbe_words), tokens, markers),
         office_names=" | ".join(names),
         content=content,
-        announced=without_names(f"{' '.join(opening)} {joined_values(fields, markers.subject_fields)}", names),
+        announced=without_names(f"{' '.join(opening)} {named_in_fields}", names),
         filename_indicator=number if number in indicators else None,
     )
 

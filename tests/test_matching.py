@@ -78,7 +78,7 @@ def test_a_supports_says_its_ground_and_its_score_comes_first():
     assert thresholds.decide(0.7, pointed_to=True, announced=True).ground is Ground.SCORE  # its score would do
     assert thresholds.decide(0.35, pointed_to=True).ground is Ground.FORM
     assert thresholds.decide(0.15, pointed_to=True, announced=True).ground is Ground.ANNOUNCED
-    assert thresholds.decide(0.05, evidenced=True).ground is Ground.FUNDED
+    assert thresholds.decide(0.05, funded=True).ground is Ground.FUNDED
     assert thresholds.decide(0.5).ground is None  # a review has no ground
 
 
