@@ -24,9 +24,11 @@ ANNEX_NAME_WORDS = 12  # "LAMPIRAN I PERATURAN MENTERI ... NOMOR": the longest p
 SELF_REFERENCE = "ini"  # "Lampiran Peraturan Wali Kota ini": the document names its own annex, not heads it
 WORD_BEFORE_CHARS = 40  # enough text before a phrase to hold the one word before it
 COPY_STAMP = "salinan"  # stamped above the heading of a certified copy
-# A circular opens with its addressees ("Yth. 1. Para Menteri ... 13. Para Wali Kota di Tempat"), then its heading.
+# A circular opens with its addressees ("Yth. 1. Para Menteri ... 13. Para Wali Kota di Tempat"; a region's circular
+# names its seat: "5. Direktur RSUD; di - Wae Lestari"), then its heading.
 ADDRESSEE_OPENING = "yth"
-ADDRESSEE_CLOSING = ("di", "tempat")
+ADDRESSEE_CLOSING = "di"
+ADDRESSEE_PLACE = "tempat"
 ADDRESSEE_WORDS = 150  # the longest list of addressees looked through for its closing "di Tempat"
 ADDRESSED_OPENING_CHARS = OPENING_CHARS * 3  # room for a long list of addressees before the heading
 SUBJECT_OPENING = "tentang"  # "PERATURAN ... NOMOR 5 TAHUN 2024 TENTANG <subject>"
@@ -218,15 +220,27 @@ def opening_words(text: str, markers: StructureMarkers) -> list[str]:
     their closing "di Tempat") and past a copy stamp."""
     tokens = words(text[:ADDRESSED_OPENING_CHARS])
     if ADDRESSEE_OPENING in tokens[:POLICY_MARKER_WITHIN]:
-        start = tokens.index(ADDRESSEE_OPENING)
-        pairs = list(zip(tokens[start:start + ADDRESSEE_WORDS], tokens[start + 1:start + ADDRESSEE_WORDS]))
-        if ADDRESSEE_CLOSING in pairs:
-            after = tokens[start + pairs.index(ADDRESSEE_CLOSING) + len(ADDRESSEE_CLOSING):]
-            if policy_heading(" ".join(after[:POLICY_MARKER_WITHIN]), markers) is not None:
-                tokens = after
+        tokens = past_addressees(tokens, markers)
     if tokens[:1] == [COPY_STAMP]:
         tokens = tokens[1:]
     return tokens[:TITLE_WORDS]
+
+
+def past_addressees(tokens: list[str], markers: StructureMarkers) -> list[str]:
+    """The words after the closing "di Tempat" (or "di" and the seat's name) of a circular's addressees, when a policy
+    heading follows it; else all of them. A "di" after the heading is the body's ("disimpan di tempat kerja")."""
+    start = tokens.index(ADDRESSEE_OPENING)
+    for place in range(start + 1, min(len(tokens), start + ADDRESSEE_WORDS)):
+        if tokens[place] != ADDRESSEE_CLOSING:
+            continue
+        if policy_heading(" ".join(tokens[start:place]), markers) is not None:
+            break
+        after = tokens[place + 1:]
+        if after[:1] == [ADDRESSEE_PLACE]:
+            after = after[1:]
+        if policy_heading(" ".join(after[:POLICY_MARKER_WITHIN]), markers) is not None:
+            return after
+    return tokens
 
 
 def is_policy(opening: list[str], titled: list[str] | None, heading: str | None) -> bool:

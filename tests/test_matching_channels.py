@@ -129,6 +129,17 @@ def test_a_circular_is_read_from_its_heading_past_its_addressees():
     assert structure.subject == "keterpaduan layanan digital nasional"
 
 
+def test_a_regional_circular_is_read_past_addressees_closed_by_its_seat():
+    text = ("BUPATI LEMBAH HIJAU Wae Lestari, 6 November 2023 Kepada Yth. 1. Sekretaris Daerah; 2. Kepala Perangkat "
+            "Daerah se-Kabupaten Lembah Hijau; 3. Camat se-Kabupaten Lembah Hijau; 4. Lurah dan Kepala Desa; "
+            "5. Direktur RSUD Andi Pallawa; 6. Kepala Sekolah Negeri; 7. Kepala Puskesmas; 8. Pimpinan BUMD; "
+            "di - Wae Lestari SURAT EDARAN NOMOR 400.14.1.1/1092/Diskominfo-P/2023 TENTANG PEMANFAATAN JARINGAN "
+            "KOMUNIKASI DATA PEMERINTAH KABUPATEN LEMBAH HIJAU Dalam rangka menjaga keamanan pengiriman data")
+    structure = read_structure(text, "", MARKERS, INDICATORS)
+    assert structure.is_policy
+    assert structure.subject.startswith("pemanfaatan jaringan komunikasi data")
+
+
 def test_a_certified_copy_is_read_past_its_stamp():
     copy = "SALINAN PERATURAN WALI KOTA BANJARMASIN NOMOR 5 TAHUN 2024 TENTANG MANAJEMEN DATA DENGAN RAHMAT TUHAN"
     annex = "SALINAN LAMPIRA N KEPUTUSAN MENTERI NOMOR KEP. 12/2023 ARSITEKTUR DAN PETA RENCANA SPBE BAB 1 PENDAHULUAN"
@@ -303,10 +314,18 @@ def test_a_regulation_on_several_subjects_supports_the_policy_indicator_of_each(
     assert supported == {1, 2, 5}  # Kebijakan Internal Arsitektur, Peta Rencana, Layanan Pusat Data
 
 
-def test_a_regulation_on_spbe_as_a_whole_supports_the_policy_indicator_of_each_topic_it_covers(matcher):
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "PENYELENGGARAAN SISTEM PEMERINTAHAN BERBASIS ELEKTRONIK",
+        "PENYELENGGARAAN PEMERINTAHAN DIGITAL",  # its name since Perpres 82/2023 and the Indeks Pemerintah Digital
+        "TATA KELOLA TEKNOLOGI INFORMASI DAN KOMUNIKASI",  # its name before Perpres 95/2018
+    ],
+)
+def test_a_regulation_on_spbe_as_a_whole_supports_the_policy_indicator_of_each_topic_it_covers(matcher, subject):
     regulation = (
-        "PERATURAN BUPATI SEKAR WANGI NOMOR 3 TAHUN 2023 TENTANG PENYELENGGARAAN SISTEM PEMERINTAHAN BERBASIS "
-        "ELEKTRONIK DENGAN RAHMAT TUHAN YANG MAHA ESA BUPATI SEKAR WANGI, Menimbang: bahwa perlu tata kelola SPBE. "
+        f"PERATURAN BUPATI SEKAR WANGI NOMOR 3 TAHUN 2023 TENTANG {subject} "
+        "DENGAN RAHMAT TUHAN YANG MAHA ESA BUPATI SEKAR WANGI, Menimbang: bahwa perlu tata kelola SPBE. "
         "Pasal 4 Manajemen data dilaksanakan melalui Satu Data Indonesia dengan standar data, metadata dan "
         "interoperabilitas data. Pasal 9 Audit teknologi informasi dan komunikasi meliputi audit infrastruktur, "
         "audit aplikasi dan audit keamanan SPBE. Pasal 12 Manajemen keamanan informasi SPBE menerapkan standar "
