@@ -20,6 +20,8 @@ CITING_WORDS = frozenset(
     ("berdasarkan", "sesuai", "menurut", "amanat", "melalui", "pada", "dengan", "dalam", "menindaklanjuti")
 )
 ATTACHMENT_OPENING = "lampiran"  # an annex of a policy is the practice document, not the policy
+# A report or minutes headed by its kind ("LAPORAN PELAKSANAAN TUGAS ...") may cite a decree in its first lines.
+REPORT_OPENINGS = frozenset(("laporan", "notulen", "notula", "risalah"))
 ANNEX_NAME_WORDS = 12  # "LAMPIRAN I PERATURAN MENTERI ... NOMOR": the longest policy name before its number
 SELF_REFERENCE = "ini"  # "Lampiran Peraturan Wali Kota ini": the document names its own annex, not heads it
 WORD_BEFORE_CHARS = 40  # enough text before a phrase to hold the one word before it
@@ -244,10 +246,13 @@ def past_addressees(tokens: list[str], markers: StructureMarkers) -> list[str]:
 
 
 def is_policy(opening: list[str], titled: list[str] | None, heading: str | None) -> bool:
-    """An enacted regulation, decree or circular, not a report citing one later or the annex of one; titled: the
+    """An enacted regulation, decree or circular, not a report citing one (even in its first lines, under its own
+    heading "Laporan ...") or the annex of one; titled: the
     words after a policy title that heads the opening, if one does; heading: the policy heading word that heads it,
     if one does."""
     if not opening or "".join(opening[:2]).startswith(ATTACHMENT_OPENING):  # OCR splits words: "LAMPIRA N"
+        return False
+    if opening[0] in REPORT_OPENINGS:
         return False
     if titled is not None:
         return True

@@ -95,6 +95,9 @@ def test_a_news_item_opening_with_the_decree_it_cites_is_not_a_policy_document()
     [
         "Mengacu pada Peraturan Wali Kota Nomor 5 Tahun 2024 tentang Manajemen Data, Dinas menyusun daftar data",
         "Berdasarkan Keputusan Bupati Nomor 5 Tahun 2024 tentang Tim Audit TIK, Keputusan tersebut dilaksanakan oleh Dinas",
+        "LAPORAN PELAKSANAAN TUGAS TAHUN 2024 Laporan ini memenuhi Diktum KEEMPAT Keputusan Wali Kota Nomor 56 Tahun "
+        "2023 tentang Tim Koordinasi SPBE",
+        "NOTULEN RAPAT Keputusan Wali Kota Nomor 56 Tahun 2023 tentang Tim Koordinasi SPBE dibahas",
     ],
 )
 def test_a_report_opening_with_the_policy_it_follows_is_not_a_policy_document(text):
