@@ -219,7 +219,7 @@ def capitalised(word: str) -> str:
 
 def opening_words(text: str, markers: StructureMarkers) -> list[str]:
     """The document's first words from its heading on: past a circular's addressees (when a policy heading follows
-    their closing "di Tempat") and past a copy stamp."""
+    their closing "di Tempat" or "di" and its seat) and past a copy stamp."""
     tokens = words(text[:ADDRESSED_OPENING_CHARS])
     if ADDRESSEE_OPENING in tokens[:POLICY_MARKER_WITHIN]:
         tokens = past_addressees(tokens, markers)
@@ -247,9 +247,8 @@ def past_addressees(tokens: list[str], markers: StructureMarkers) -> list[str]:
 
 def is_policy(opening: list[str], titled: list[str] | None, heading: str | None) -> bool:
     """An enacted regulation, decree or circular, not a report citing one (even in its first lines, under its own
-    heading "Laporan ...") or the annex of one; titled: the
-    words after a policy title that heads the opening, if one does; heading: the policy heading word that heads it,
-    if one does."""
+    heading "Laporan ...") or the annex of one; titled: the words after a policy title that heads the opening, if
+    one does; heading: the policy heading word that heads it, if one does."""
     if not opening or "".join(opening[:2]).startswith(ATTACHMENT_OPENING):  # OCR splits words: "LAMPIRA N"
         return False
     if opening[0] in REPORT_OPENINGS:
