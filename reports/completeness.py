@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from catalog import Framework, Indicator, Skpd, SkpdRegistry
 from extractors.document import Status
-from matching.matcher import Decision, EvidenceRule
+from matching.matcher import Decision, EvidenceRule, Ground
 from storage.state import Submission
 
 
@@ -36,6 +36,7 @@ class Evidence:
     page: int | None
     passage: str
     unmet_rule: EvidenceRule | None = None  # why this document is only for review, where a framework rule says
+    ground: Ground | None = None  # why a supports is one: its score, or the document's form
 
 
 @dataclass
@@ -118,6 +119,7 @@ def assess(
                 page=match.page,
                 passage=match.passage,
                 unmet_rule=stored_rule(match.unmet_rule),
+                ground=stored_ground(match.ground),
             )
             for number in framework.group_of(match.indicator) & coverage.keys():
                 if number not in best or _rank(evidence, number) < _rank(best[number], number):
@@ -141,6 +143,12 @@ def stored_decision(value: str) -> Decision:
 def stored_rule(value: str | None) -> EvidenceRule | None:
     """A stored evidence rule; one this release does not know is read as none: the report still says review."""
     return EvidenceRule(value) if value in EvidenceRule.__members__.values() else None
+
+
+def stored_ground(value: str | None) -> Ground | None:
+    """A stored ground of a supports; one this release does not know, or none (stored before grounds were kept),
+    is read as none: the report says supports without saying why."""
+    return Ground(value) if value in Ground.__members__.values() else None
 
 
 def _rank(evidence: Evidence, indicator: int) -> tuple[bool, bool, float]:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from catalog import Framework, Indicator, SkpdRegistry
-from matching.matcher import Decision, EvidenceRule
+from matching.matcher import Decision, EvidenceRule, Ground
 from reports.completeness import Evidence, EvidenceState, IndicatorCoverage, SkpdCompleteness, Upload
 from reports.evidence_age import DocumentDate, EvidenceAge, evidence_age
 
@@ -31,6 +31,14 @@ UNMET_RULE_LABELS = {
     "dokumen tim, kegiatan, atau kebijakan yang jelas tentang SPBE (misalnya SK Tim Koordinasi SPBE)",
     EvidenceRule.TOPIC_IN_CONTENT: "topik indikator ini hanya muncul pada nama instansi atau unit kerja (misalnya kop surat), "
     "bukan pada isi dokumen; unggah dokumen yang isinya membahas topik ini",
+}
+# Why a document supports an indicator though its score is under the usual bar: what in its form earned it, so a
+# reviewer knows what to check. A supports by its score needs no words.
+GROUND_LABELS = {
+    Ground.FORM: "indikator ini topik utama dokumen tentang layanan elektronik ini, atau topiknya disebut dalam judul "
+    "kebijakan yang sudah ditetapkan",
+    Ground.ANNOUNCED: "judul atau perihal dokumen menyebut topik indikator ini",
+    Ground.FUNDED: "dokumen anggaran ini membiayai kegiatan indikator ini",
 }
 UPLOAD_STATUS_LABELS = {
     "ok": "terbaca",
@@ -61,7 +69,8 @@ class EvidenceRow:
     via_indicator: int | None  # matched to this other indicator of the same group
     document_year: int | None
     date_phrase: str
-    reason: str  # why it is only for review, where a rule of the framework says; else empty
+    reason: str  # why it is only for review, where a rule of the framework says; what in its form made it supports
+    # though its score is under the usual bar; else empty
 
     @property
     def verdict(self) -> str:
@@ -241,8 +250,18 @@ def evidence_row(
         via_indicator=None if item.indicator == indicator else item.indicator,
         document_year=dated.year if dated else None,
         date_phrase=dated.phrase if dated else "",
-        reason=UNMET_RULE_LABELS[item.unmet_rule] if item.unmet_rule else "",
+        reason=reason(item),
     )
+
+
+def reason(item: Evidence) -> str:
+    """Why the decision is what it is, where the reader has something to check: the rule that holds a review back,
+    or the form that earned a supports."""
+    if item.unmet_rule:
+        return UNMET_RULE_LABELS[item.unmet_rule]
+    if item.decision is Decision.SUPPORTS and item.ground:
+        return GROUND_LABELS.get(item.ground, "")
+    return ""
 
 
 def upload_row(upload: Upload, status_label: str) -> UploadRow:

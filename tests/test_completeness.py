@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 
 from catalog import load_framework, load_skpd_registry
-from matching.matcher import EvidenceRule
+from matching.matcher import EvidenceRule, Ground
 from reports.completeness import EvidenceState, assess
 from reports.html import coverage_table, local_timestamp, render_skpd_html
 from settings import Settings
-from reports.views import UNMET_RULE_LABELS, skpd_report
+from reports.views import GROUND_LABELS, UNMET_RULE_LABELS, skpd_report
 from storage.state import MatchRow, Submission
 
 YEAR = 2026
@@ -105,19 +105,46 @@ def test_a_review_held_back_by_the_kind_of_evidence_says_which_kind_would_count(
             "sudah ditetapkan)") in html
 
 
+def test_a_supports_under_the_usual_bar_says_what_in_the_document_earned_it(catalog):
+    framework, registry = catalog
+    owner = registry.responsible_for(37)[0].code  # Layanan Naskah Dinas: an SOP titled after SRIKANDI
+    sop = submission(owner, "sop-srikandi.pdf")
+    sop.matches = [MatchRow(rank=1, indicator=37, score=0.12, decision="supports", page=1, passage="SOP SRIKANDI",
+                            ground="announced")]
+    city = assess(framework, registry, [sop], YEAR)
+    report = skpd_report(skpd_view(city, owner), YEAR, framework, registry, dates={})
+    html = render_skpd_html(report, local_timestamp("Asia/Makassar"))
+    assert "mendukung (judul atau perihal dokumen menyebut topik indikator ini)" in html
+
+
+def test_a_supports_by_its_score_needs_no_reason(catalog):
+    framework, registry = catalog
+    audit = submission("inspektorat", "audit.pdf")
+    audit.matches = [MatchRow(rank=1, indicator=29, score=0.9, decision="supports", page=1, passage="audit",
+                              ground="score")]
+    city = assess(framework, registry, [audit], YEAR)
+    report = skpd_report(skpd_view(city, "inspektorat"), YEAR, framework, registry, dates={})
+    row = next(row for row in report.indicators if row.number == 29)
+    assert [evidence.verdict for evidence in row.evidence] == ["mendukung"]
+
+
 def test_a_decision_or_rule_from_a_newer_release_is_read_as_review_not_a_failed_report(catalog):
     framework, registry = catalog
     owner = registry.responsible_for(29)[0].code
     later = submission(owner, "audit.pdf")
     later.matches = [MatchRow(rank=1, indicator=29, score=0.9, decision="supports_strongly", page=1, passage="audit",
-                              unmet_rule="a_rule_of_2027")]
+                              unmet_rule="a_rule_of_2027", ground="a_ground_of_2027")]
     city = assess(framework, registry, [later], YEAR)
     evidence = next(item for item in city.coverage if item.indicator.number == 29).evidence
-    assert [(item.decision, item.unmet_rule) for item in evidence] == [("review", None)]
+    assert [(item.decision, item.unmet_rule, item.ground) for item in evidence] == [("review", None, None)]
 
 
 def test_every_evidence_rule_has_a_reason_in_bahasa_indonesia():
     assert set(UNMET_RULE_LABELS) == set(EvidenceRule)
+
+
+def test_every_ground_but_the_score_has_a_reason_in_bahasa_indonesia():
+    assert set(GROUND_LABELS) == set(Ground) - {Ground.SCORE}
 
 
 def test_the_coverage_table_totals_the_city(catalog):
