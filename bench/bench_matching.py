@@ -57,13 +57,13 @@ def throughput(matcher: Matcher, documents: list[Document]) -> None:
     tokenizer = matcher.embedder.model.tokenizer
     tokens = sum(min(len(tokenizer(text)["input_ids"]), matcher.embedder.model.max_seq_length) for text in texts)
     started = time.perf_counter()
-    matcher.embedder.model.encode(texts, batch_size=matcher.batch_size, normalize_embeddings=True)
+    matcher.embedder.model.encode(texts, prompt=matcher.embedder.prompt, batch_size=matcher.batch_size, normalize_embeddings=True)
     raw = time.perf_counter() - started
     started = time.perf_counter()
     for document in documents:
         matcher.embed(document)
     ours = time.perf_counter() - started
-    print(f"chunks {len(texts)}, tokens {tokens} (model {matcher.model_name})")
+    print(f"chunks {len(texts)}, tokens {tokens} (model {matcher.model_key})")
     print(f"raw model.encode:     {len(texts) / raw:8.1f} chunks/s {tokens / raw:9.0f} tokens/s")
     print(f"Matcher.embed:        {len(texts) / ours:8.1f} chunks/s {tokens / ours:9.0f} tokens/s "
           f"({raw / ours:.0%} of raw)")

@@ -277,7 +277,7 @@ class Pipeline:
 
     def _embedding(self, sha256: str, extraction: Extraction, force: bool) -> tuple[list[Chunk], np.ndarray, int]:
         """Chunk vectors of this content under the current model: from the cache, or embedded now."""
-        model, chunking = self.matcher.model_name, self.matcher.chunking.key
+        model, chunking = self.matcher.model_key, self.matcher.chunking.key
         cached = None if force else self.state.embedding(sha256, model, chunking)
         if cached is not None:
             pairs, vectors = cached

@@ -25,10 +25,15 @@ def resolve_model(name: str) -> str:
     return name
 
 
-class Embedder:
-    """Encodes texts to unit vectors; `model_id` names the model in the embedding cache."""
+def model_key(model_name: str, prompt: str) -> str:
+    """The model as the embedding store and the matching fingerprint know it: a prompt changes every vector."""
+    return f"{model_name} prompt={prompt!r}" if prompt else model_name
 
-    def __init__(self, model_name: str, batch_size: int) -> None:
+
+class Embedder:
+    """Encodes texts to unit vectors, each after the prompt its model's card asks for (none by default)."""
+
+    def __init__(self, model_name: str, prompt: str, batch_size: int) -> None:
         from sentence_transformers import SentenceTransformer
 
         location = resolve_model(model_name)
@@ -36,14 +41,14 @@ class Embedder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         logger.info("loading embedding model %s from %s", model_name, location)
         self.model = SentenceTransformer(location, device="cpu")
-        self.model_id = model_name
+        self.prompt = prompt or None
         self.batch_size = batch_size
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self.model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+            texts, prompt=self.prompt, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
         )
         return np.asarray(vectors, dtype=np.float32)
 
@@ -53,6 +58,6 @@ class Embedder:
 
 
 @lru_cache(maxsize=2)
-def load_embedder(model_name: str, batch_size: int) -> Embedder:
+def load_embedder(model_name: str, prompt: str, batch_size: int) -> Embedder:
     """One model per process: loading costs seconds, encoding a query milliseconds."""
-    return Embedder(model_name, batch_size)
+    return Embedder(model_name, prompt, batch_size)

@@ -8,7 +8,7 @@ import numpy as np
 from catalog import Framework
 from extractors.document import Document
 from matching.chunking import Chunk, ChunkingPolicy, chunk_document, joined_text
-from matching.embedder import Embedder, load_embedder
+from matching.embedder import Embedder, load_embedder, model_key
 from matching.matcher import IndicatorIndex, Match, Thresholds, match_chunks, matching_fingerprint
 from matching.profiles import ProfileSet, load_profiles
 from matching.structure import DocumentStructure, read_structure
@@ -20,6 +20,8 @@ class Matcher:
 
     def __init__(self, settings: Settings, framework: Framework, top_k: int | None = None) -> None:
         self.model_name = settings.model
+        self.model_prompt = settings.model_prompt
+        self.model_key = model_key(settings.model, settings.model_prompt)  # what stored embeddings are kept under
         self.batch_size = settings.embed_batch_size
         self.top_k = top_k or settings.top_k
         self.thresholds = Thresholds(
@@ -36,12 +38,12 @@ class Matcher:
         self.profiles: ProfileSet = load_profiles(settings.profiles_file, framework)
         self.indicator_numbers = range(1, len(framework.indicators) + 1)
         self.fingerprint = matching_fingerprint(
-            self.model_name, self.profiles, self.thresholds, self.chunking, self.top_k
+            self.model_key, self.profiles, self.thresholds, self.chunking, self.top_k
         )
 
     @cached_property
     def embedder(self) -> Embedder:
-        return load_embedder(self.model_name, self.batch_size)
+        return load_embedder(self.model_name, self.model_prompt, self.batch_size)
 
     @cached_property
     def index(self) -> IndicatorIndex:

@@ -44,7 +44,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     ]
     name = " + ".join(str(path) for path in args.datasets)
     state = StateStore(f"sqlite:///{args.cache.resolve()}") if args.cache else None
-    cache = EmbeddingCache(state, matcher.model_name, matcher.chunking.key)
+    cache = EmbeddingCache(state, matcher.model_key, matcher.chunking.key)
     if args.fit:
         weights = fit_weights(dataset, matcher, framework, cache)
         profile_data = json.loads(settings.profiles_file.read_text(encoding="utf-8"))
@@ -60,7 +60,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                           "negatives": full.negatives, "variants": figures}, indent=2))
     else:
         print(f"{name}: {len(dataset)} documents ({full.positives} labelled, {full.negatives} negatives), "
-              f"model {matcher.model_name}, supports ≥ {matcher.thresholds.supports} "
+              f"model {matcher.model_key}, supports ≥ {matcher.thresholds.supports} "
               f"(an indicator the document's form points to ≥ {matcher.thresholds.best_supports}, "
               f"the topic its title announces ≥ {matcher.thresholds.announced_supports})")
         names = list(next(iter(figures.values())))

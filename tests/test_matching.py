@@ -211,6 +211,18 @@ def test_the_default_model_resolves_to_its_offline_package(tmp_path):
     assert resolve_model("intfloat/multilingual-e5-small") == "intfloat/multilingual-e5-small"
 
 
+def test_a_model_prompt_goes_before_every_text_and_keeps_its_own_embeddings():
+    """An E5-family model reads 'query: ' before each text, as its card asks; vectors made without it are not reused."""
+    framework = load_framework(Settings(_env_file=None).framework_file)
+    plain = Matcher(Settings(_env_file=None), framework)
+    prompted = Matcher(Settings(_env_file=None, model_prompt="query: "), framework)
+    text = "Peraturan Wali Kota tentang Sistem Pemerintahan Berbasis Elektronik"
+    assert np.allclose(prompted.embedder.encode([text]), plain.embedder.encode(["query: " + text]), atol=1e-5)
+    assert not np.allclose(prompted.embedder.encode([text]), plain.embedder.encode([text]), atol=1e-3)
+    assert prompted.model_key != plain.model_key == plain.model_name
+    assert prompted.fingerprint != plain.fingerprint
+
+
 def test_matcher_gives_top_k_best_first_with_page_and_passage():
     matcher = Matcher(Settings(_env_file=None), load_framework(Settings(_env_file=None).framework_file), top_k=3)
     doc = document("Undangan rapat.", "Laporan hasil audit infrastruktur SPBE: pusat data dan jaringan intra.")

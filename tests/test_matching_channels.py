@@ -755,6 +755,6 @@ def test_fitting_keeps_the_weight_of_a_feature_the_data_cannot_show(matcher):
     }
     dataset = [LabelledDocument(str(n), "", document(text), frozenset(labels)) for n, (text, labels) in enumerate(texts.items())]
     framework = load_framework(Settings(_env_file=None).framework_file)
-    weights = fit_weights(dataset, matcher, framework, EmbeddingCache(None, matcher.model_name, matcher.chunking.key))
+    weights = fit_weights(dataset, matcher, framework, EmbeddingCache(None, matcher.model_key, matcher.chunking.key))
     assert weights["file_name"] == round(float(matcher.index.weights[FEATURES.index("file_name")]), 4)  # no file names here
     assert set(weights) == set(FEATURES)
