@@ -36,6 +36,14 @@ def skpd_view(city, code):
     return next(view for view in city.skpd if view.skpd.code == code)
 
 
+def one_match_report(catalog, skpd: str, match: MatchRow):
+    """The report of an SKPD that uploaded one document with one stored match."""
+    framework, registry = catalog
+    upload = submission(skpd, "dokumen.pdf")
+    upload.matches = [match]
+    return skpd_report(skpd_view(assess(framework, registry, [upload], YEAR), skpd), YEAR, framework, registry, dates={})
+
+
 def test_supports_makes_an_indicator_present_review_makes_it_under_review(catalog):
     city = assess(*catalog, [submission("inspektorat", "audit.pdf", (29, 0.9, "supports"), (30, 0.5, "review"))], YEAR)
     states = {item.indicator.number: item.state for item in city.coverage}
@@ -93,38 +101,25 @@ def test_the_report_is_in_bahasa_indonesia_with_passage_and_accepted_evidence(ca
 
 
 def test_a_review_held_back_by_the_kind_of_evidence_says_which_kind_would_count(catalog):
-    framework, registry = catalog
-    owner = registry.responsible_for(10)[0].code  # Kebijakan Internal Tim Koordinasi SPBE
-    minutes = submission(owner, "notulen-rapat-tim-spbe.pdf")
-    minutes.matches = [MatchRow(rank=1, indicator=10, score=0.9, decision="review", page=2, passage="notulen rapat",
-                                unmet_rule="enacted_policy")]
-    city = assess(framework, registry, [minutes], YEAR)
-    report = skpd_report(skpd_view(city, owner), YEAR, framework, registry, dates={})
-    html = render_skpd_html(report, local_timestamp("Asia/Makassar"))
+    owner = catalog[1].responsible_for(10)[0].code  # Kebijakan Internal Tim Koordinasi SPBE
+    minutes = MatchRow(rank=1, indicator=10, score=0.9, decision="review", page=2, passage="notulen rapat",
+                       unmet_rule="enacted_policy")
+    html = render_skpd_html(one_match_report(catalog, owner, minutes), local_timestamp("Asia/Makassar"))
     assert ("perlu ditinjau (indikator Kebijakan Internal memerlukan peraturan, keputusan, atau surat edaran yang "
             "sudah ditetapkan)") in html
 
 
 def test_a_supports_under_the_usual_bar_says_what_in_the_document_earned_it(catalog):
-    framework, registry = catalog
-    owner = registry.responsible_for(37)[0].code  # Layanan Naskah Dinas: an SOP titled after SRIKANDI
-    sop = submission(owner, "sop-srikandi.pdf")
-    sop.matches = [MatchRow(rank=1, indicator=37, score=0.12, decision="supports", page=1, passage="SOP SRIKANDI",
-                            ground="announced")]
-    city = assess(framework, registry, [sop], YEAR)
-    report = skpd_report(skpd_view(city, owner), YEAR, framework, registry, dates={})
-    html = render_skpd_html(report, local_timestamp("Asia/Makassar"))
+    owner = catalog[1].responsible_for(37)[0].code  # Layanan Naskah Dinas: an SOP titled after SRIKANDI
+    sop = MatchRow(rank=1, indicator=37, score=0.12, decision="supports", page=1, passage="SOP SRIKANDI",
+                   ground="announced")
+    html = render_skpd_html(one_match_report(catalog, owner, sop), local_timestamp("Asia/Makassar"))
     assert "mendukung (judul atau perihal dokumen menyebut topik indikator ini)" in html
 
 
 def test_a_supports_by_its_score_needs_no_reason(catalog):
-    framework, registry = catalog
-    audit = submission("inspektorat", "audit.pdf")
-    audit.matches = [MatchRow(rank=1, indicator=29, score=0.9, decision="supports", page=1, passage="audit",
-                              ground="score")]
-    city = assess(framework, registry, [audit], YEAR)
-    report = skpd_report(skpd_view(city, "inspektorat"), YEAR, framework, registry, dates={})
-    row = next(row for row in report.indicators if row.number == 29)
+    audit = MatchRow(rank=1, indicator=29, score=0.9, decision="supports", page=1, passage="audit", ground="score")
+    row = next(row for row in one_match_report(catalog, "inspektorat", audit).indicators if row.number == 29)
     assert [evidence.verdict for evidence in row.evidence] == ["mendukung"]
 
 
