@@ -57,7 +57,9 @@ def throughput(matcher: Matcher, documents: list[Document]) -> None:
     tokenizer = matcher.embedder.model.tokenizer
     tokens = sum(min(len(tokenizer(text)["input_ids"]), matcher.embedder.model.max_seq_length) for text in texts)
     started = time.perf_counter()
-    matcher.embedder.model.encode(texts, prompt=matcher.embedder.prompt, batch_size=matcher.batch_size, normalize_embeddings=True)
+    matcher.embedder.model.encode(
+        texts, prompt=matcher.embedder.prompt, batch_size=matcher.batch_size, normalize_embeddings=True
+    )
     raw = time.perf_counter() - started
     started = time.perf_counter()
     for document in documents:

@@ -29,14 +29,14 @@ UNMET_RULE_LABELS = {
     "atau dokumen yang disusun)",
     EvidenceRule.SPBE_CONTEXT: "dokumen ini jarang atau tidak menyebut SPBE atau TIK; untuk indikator ini unggah "
     "dokumen tim, kegiatan, atau kebijakan yang jelas tentang SPBE (misalnya SK Tim Koordinasi SPBE)",
-    EvidenceRule.TOPIC_IN_CONTENT: "topik indikator ini hanya muncul pada nama instansi atau unit kerja (misalnya kop surat), "
-    "bukan pada isi dokumen; unggah dokumen yang isinya membahas topik ini",
+    EvidenceRule.TOPIC_IN_CONTENT: "topik indikator ini hanya muncul pada nama instansi atau unit kerja (misalnya kop "
+    "surat), bukan pada isi dokumen; unggah dokumen yang isinya membahas topik ini",
 }
 # Why a document supports an indicator though its score is under the usual bar: what in its form earned it, so a
 # reviewer knows what to check. A supports by its score needs no words.
 GROUND_LABELS = {
-    Ground.FORM: "indikator ini topik utama dokumen tentang layanan elektronik ini, atau topiknya disebut dalam judul "
-    "kebijakan yang sudah ditetapkan",
+    Ground.FORM: "indikator ini topik utama dokumen tentang pemerintahan berbasis elektronik ini, atau topiknya "
+    "disebut dalam judul kebijakan yang sudah ditetapkan",
     Ground.ANNOUNCED: "judul atau perihal dokumen menyebut topik indikator ini",
     Ground.FUNDED: "dokumen anggaran ini membiayai kegiatan indikator ini",
 }
