@@ -5,6 +5,7 @@ source of truth that makes a second run cheap: same content, no second extractio
 """
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -45,6 +46,8 @@ from sqlalchemy.schema import CreateColumn
 from storage.objects import StoredObject
 
 EMBEDDING_DTYPE = np.float32
+MODEL_KEY_CHARS = 256  # the embeddings table's model column
+MODEL_DIGEST_CHARS = 16
 
 
 def utcnow() -> datetime:
@@ -155,13 +158,22 @@ class Extraction(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+def stored_model(model: str) -> str:
+    """A model key as the embeddings table keeps it: whole where it fits, else cut with a digest of the whole, so
+    that a deep local model folder or a long prompt still keys its own embeddings (PostgreSQL refuses it whole)."""
+    if len(model) <= MODEL_KEY_CHARS:
+        return model
+    digest = hashlib.sha256(model.encode()).hexdigest()[:MODEL_DIGEST_CHARS]
+    return f"{model[: MODEL_KEY_CHARS - MODEL_DIGEST_CHARS - 1]}#{digest}"
+
+
 class Embedding(Base):
     """Chunk vectors of one content under one model and chunking: reused by every rematch."""
 
     __tablename__ = "embeddings"
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    model: Mapped[str] = mapped_column(String(256), primary_key=True)
+    model: Mapped[str] = mapped_column(String(MODEL_KEY_CHARS), primary_key=True)
     chunking: Mapped[str] = mapped_column(String(64), primary_key=True)
     chunks: Mapped[list] = mapped_column(JSON)  # [[page, text], ...]
     dimension: Mapped[int] = mapped_column(Integer)
@@ -447,7 +459,7 @@ class StateStore:
     # Embeddings
     def embedding(self, sha256: str, model: str, chunking: str) -> tuple[list[tuple[int, str]], np.ndarray] | None:
         with self.session() as session:
-            row = session.get(Embedding, (sha256, model, chunking))
+            row = session.get(Embedding, (sha256, stored_model(model), chunking))
             if row is None:
                 return None
             vectors = np.frombuffer(row.vectors, dtype=EMBEDDING_DTYPE).reshape(-1, row.dimension)
@@ -478,6 +490,7 @@ class StateStore:
     def record_embedding(
         self, sha256: str, model: str, chunking: str, chunks: list[tuple[int, str]], vectors: np.ndarray
     ) -> None:
+        model = stored_model(model)
         with self.session() as session:
             session.execute(
                 delete(Embedding).where(

@@ -87,6 +87,16 @@ def test_embeddings_round_trip_per_model_and_chunking(state):
     assert state.embedding("d" * 64, "model-b", "w120") is None
 
 
+def test_a_model_key_longer_than_its_column_keys_its_own_embeddings(state):
+    """A deep local model folder with a long prompt: shortened with a digest, never refused, never mixed up."""
+    folder = "/srv/models/" + "multilingual-e5-small/" * 12
+    vectors = np.ones((1, 3), dtype=np.float32)
+    state.record_embedding("d" * 64, f"{folder} prompt='query: '", "w120", [(1, "satu")], vectors)
+    state.record_embedding("d" * 64, f"{folder} prompt='passage: '", "w120", [(1, "satu")], 2 * vectors)
+    np.testing.assert_array_equal(state.embedding("d" * 64, f"{folder} prompt='query: '", "w120")[1], vectors)
+    np.testing.assert_array_equal(state.embedding("d" * 64, f"{folder} prompt='passage: '", "w120")[1], 2 * vectors)
+
+
 def test_runs_are_recorded_newest_first(state):
     state.start_run("run-1", 2026, {"force": False})
     state.finish_run("run-1", "completed", {"new": 3})
