@@ -31,7 +31,8 @@ def model_key(model_name: str, prompt: str) -> str:
 
 
 class Embedder:
-    """Encodes texts to unit vectors, each after the prompt its model's card asks for (none by default)."""
+    """Encodes texts to unit vectors, each after the prompt its model's card asks for (by default the model folder's
+    own default prompt, which most models, the default one included, do not have)."""
 
     def __init__(self, model_name: str, prompt: str, batch_size: int) -> None:
         from sentence_transformers import SentenceTransformer
@@ -39,7 +40,7 @@ class Embedder:
         location = resolve_model(model_name)
         if Path(location).is_dir():
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        logger.info("loading embedding model %s from %s", model_name, location)
+        logger.info("loading embedding model %s from %s, prompt %r", model_name, location, prompt)
         self.model = SentenceTransformer(location, device="cpu")
         self.prompt = prompt or None
         self.batch_size = batch_size

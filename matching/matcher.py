@@ -67,8 +67,8 @@ class Ground(StrEnum):
     """Why a supports is one: its score, or the document's form, which the report's reader may want to check."""
 
     SCORE = "score"  # the fused score cleared the supports threshold
-    FORM = "form"  # the lower threshold of an indicator the form points to: the best of an electronic document,
-    # a Kebijakan Internal its enacted policy's subject names
+    FORM = "form"  # the lower threshold of the best indicator of a document about electronic government
+    POLICY_SUBJECT = "policy_subject"  # the lower threshold of a Kebijakan Internal its enacted policy's subject names
     ANNOUNCED = "announced"  # the topic the document's title or subject fields announce
     FUNDED = "funded"  # the activity a budget sheet funds
 
@@ -103,14 +103,14 @@ class Thresholds:
         self,
         score: float,
         unmet_rule: EvidenceRule | None = None,
-        pointed_to: bool = False,
+        pointed_to: Ground | None = None,
         funded: bool = False,
         announced: bool = False,
     ) -> Ruling:
         """The decision on a score. unmet_rule: the document is not the kind of evidence the indicator needs, so
         it is at most for review, and the ruling names the rule when it alone stands between the score and
-        supports. pointed_to: the document's form points to the indicator, for review and supports from
-        best_supports. funded: a budget sheet funds the indicator's activity, its evidence whatever the score.
+        supports. pointed_to: how the document's form points to the indicator (FORM, POLICY_SUBJECT), for review
+        and supports from best_supports. funded: a budget sheet funds the indicator's activity, its evidence whatever the score.
         announced: the document's title or subject fields announce the indicator's topic, for review and supports
         from announced_supports."""
         if funded:
@@ -118,7 +118,7 @@ class Thresholds:
         elif announced:
             bar, ground = self.announced_supports, Ground.ANNOUNCED
         else:
-            bar, ground = (self.best_supports, Ground.FORM) if pointed_to else (self.supports, Ground.SCORE)
+            bar, ground = (self.best_supports, pointed_to) if pointed_to else (self.supports, Ground.SCORE)
         if score >= bar:
             if unmet_rule is not None:
                 return Ruling(Decision.REVIEW, unmet_rule)
@@ -314,11 +314,14 @@ def decide(
     named_in_subject = column(table, "subject_terms") > 0
     named_policy = index.is_policy.astype(bool) & structure.is_policy & named_in_subject
     named_policy &= ~index.needs_spbe | structure.names_spbe  # a stunting team's decree names "tim", not SPBE's
-    pointed = (best & structure.is_electronic) | named_policy
+    pointed = [
+        Ground.POLICY_SUBJECT if policy else Ground.FORM if electronic_best else None
+        for policy, electronic_best in zip(named_policy, best & structure.is_electronic)
+    ]
     rules = unmet_rules(structure, index)
     announced = announced_topic(best, table, structure, index)
     rulings = [
-        thresholds.decide(float(score), rule, bool(pointed_to), announced=bool(announces))
+        thresholds.decide(float(score), rule, pointed_to, announced=bool(announces))
         for score, rule, pointed_to, announces in zip(scores, rules, pointed, announced)
     ]
     if any(rulings[row].decision is Decision.SUPPORTS for row in np.flatnonzero(best & index.funds_activities)):

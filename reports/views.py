@@ -35,10 +35,10 @@ UNMET_RULE_LABELS = {
 # Why a document supports an indicator though its score is under the usual bar: what in its form earned it, so a
 # reviewer knows what to check. A supports by its score needs no words.
 GROUND_LABELS = {
-    Ground.FORM: "indikator ini topik utama dokumen tentang pemerintahan berbasis elektronik ini, atau topiknya "
-    "disebut dalam judul kebijakan yang sudah ditetapkan",
-    Ground.ANNOUNCED: "judul atau perihal dokumen menyebut topik indikator ini",
-    Ground.FUNDED: "dokumen anggaran ini membiayai kegiatan indikator ini",
+    Ground.FORM: "karena dokumen tentang pemerintahan berbasis elektronik ini terutama membahas topik indikator ini",
+    Ground.POLICY_SUBJECT: "karena judul kebijakan yang sudah ditetapkan ini menyebut topik indikator ini",
+    Ground.ANNOUNCED: "karena judul atau perihal dokumen menyebut topik indikator ini",
+    Ground.FUNDED: "karena dokumen anggaran ini menganggarkan kegiatan indikator ini",
 }
 UPLOAD_STATUS_LABELS = {
     "ok": "terbaca",

@@ -44,8 +44,9 @@ class Settings(BaseSettings):
     # Matching.
     model: str = Field(DEFAULT_MODEL, description="sentence-transformers model name or local folder")
     model_prompt: str = Field(
-        "", description="text put before every text embedded, where the model's card asks for one ('query: ' for the "
-        "E5 family); stored embeddings are kept per model and prompt",
+        "", description="text put before every text embedded, where the model's card asks for one (\"query: \" for "
+        "the E5 family, quoted to keep its space); empty: the model folder's default prompt, if it names one; stored "
+        "embeddings are kept per model and prompt",
     )
     supports_threshold: float = Field(0.5, description="score at or above which a document supports an indicator")
     review_threshold: float = Field(0.3, description="score at or above which a match needs human review")

@@ -20,7 +20,8 @@ COMMAND_MODULES: tuple[str, ...] = ("spbe_evidence.eval_commands", "spbe_evidenc
 
 # Why a supports below the supports threshold is one, for the operator reading `match` (a score needs no words).
 GROUND_WORDS = {
-    "form": "by the document's form",
+    "form": "the best of a document on electronic government",
+    "policy_subject": "named in the enacted policy's subject",
     "announced": "the topic its title announces",
     "funded": "an activity this budget funds",
 }

@@ -114,7 +114,7 @@ def test_a_supports_under_the_usual_bar_says_what_in_the_document_earned_it(cata
     sop = MatchRow(rank=1, indicator=37, score=0.12, decision="supports", page=1, passage="SOP SRIKANDI",
                    ground="announced")
     html = render_skpd_html(one_match_report(catalog, owner, sop), local_timestamp("Asia/Makassar"))
-    assert "mendukung (judul atau perihal dokumen menyebut topik indikator ini)" in html
+    assert "mendukung (karena judul atau perihal dokumen menyebut topik indikator ini)" in html
 
 
 def test_a_supports_by_its_score_needs_no_reason(catalog):

@@ -75,9 +75,10 @@ def test_thresholds_decide_supports_review_or_none(score, decision):
 
 def test_a_supports_says_its_ground_and_its_score_comes_first():
     thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.1)
-    assert thresholds.decide(0.7, pointed_to=True, announced=True).ground is Ground.SCORE  # its score would do
-    assert thresholds.decide(0.35, pointed_to=True).ground is Ground.FORM
-    assert thresholds.decide(0.15, pointed_to=True, announced=True).ground is Ground.ANNOUNCED
+    assert thresholds.decide(0.7, pointed_to=Ground.FORM, announced=True).ground is Ground.SCORE  # its score would do
+    assert thresholds.decide(0.35, pointed_to=Ground.FORM).ground is Ground.FORM
+    assert thresholds.decide(0.35, pointed_to=Ground.POLICY_SUBJECT).ground is Ground.POLICY_SUBJECT
+    assert thresholds.decide(0.15, pointed_to=Ground.FORM, announced=True).ground is Ground.ANNOUNCED
     assert thresholds.decide(0.05, funded=True).ground is Ground.FUNDED
     assert thresholds.decide(0.5).ground is None  # a review has no ground
 
@@ -97,11 +98,11 @@ def test_review_threshold_cannot_exceed_supports():
 
 def test_an_indicator_the_form_points_to_needs_only_the_lower_threshold():
     thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.1)
-    assert thresholds.decide(0.35, pointed_to=True) == Ruling(Decision.SUPPORTS, ground=Ground.FORM)
+    assert thresholds.decide(0.35, pointed_to=Ground.FORM) == Ruling(Decision.SUPPORTS, ground=Ground.FORM)
     assert thresholds.decide(0.35) == Ruling(Decision.NONE)
     # held back by a rule, it is still for review from its lower threshold, not dropped below the review one
     service = EvidenceRule.ELECTRONIC_SERVICE
-    assert thresholds.decide(0.35, service, pointed_to=True) == Ruling(Decision.REVIEW, unmet_rule=service)
+    assert thresholds.decide(0.35, service, pointed_to=Ground.FORM) == Ruling(Decision.REVIEW, unmet_rule=service)
 
 
 def test_the_lower_threshold_cannot_exceed_supports():
@@ -112,8 +113,8 @@ def test_the_lower_threshold_cannot_exceed_supports():
 def test_a_topic_the_document_announces_needs_only_the_lowest_threshold():
     thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.1)
     supports = Ruling(Decision.SUPPORTS, ground=Ground.ANNOUNCED)
-    assert thresholds.decide(0.15, pointed_to=True, announced=True) == supports
-    assert thresholds.decide(0.05, pointed_to=True, announced=True) == Ruling(Decision.NONE)
+    assert thresholds.decide(0.15, pointed_to=Ground.FORM, announced=True) == supports
+    assert thresholds.decide(0.05, pointed_to=Ground.FORM, announced=True) == Ruling(Decision.NONE)
     with pytest.raises(ValueError):
         Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.35)
 
@@ -211,8 +212,9 @@ def test_the_default_model_resolves_to_its_offline_package(tmp_path):
     assert resolve_model("intfloat/multilingual-e5-small") == "intfloat/multilingual-e5-small"
 
 
-def test_a_model_prompt_goes_before_every_text_and_keeps_its_own_embeddings():
-    """An E5-family model reads 'query: ' before each text, as its card asks; vectors made without it are not reused."""
+def test_a_model_prompt_goes_before_every_text_and_is_part_of_the_models_key():
+    """An E5-family model reads 'query: ' before each text, as its card asks; the key that stored embeddings and
+    matches are kept under changes with it, so vectors made without it are not reused."""
     framework = load_framework(Settings(_env_file=None).framework_file)
     plain = Matcher(Settings(_env_file=None), framework)
     prompted = Matcher(Settings(_env_file=None, model_prompt="query: "), framework)
@@ -221,6 +223,11 @@ def test_a_model_prompt_goes_before_every_text_and_keeps_its_own_embeddings():
     assert not np.allclose(prompted.embedder.encode([text]), plain.embedder.encode([text]), atol=1e-3)
     assert prompted.model_key != plain.model_key == plain.model_name
     assert prompted.fingerprint != plain.fingerprint
+
+
+def test_a_quoted_model_prompt_keeps_its_space_in_the_env_file(tmp_path):
+    (tmp_path / ".env").write_text('SPBE_MODEL_PROMPT="query: "\n')
+    assert Settings(_env_file=tmp_path / ".env").model_prompt == "query: "
 
 
 def test_matcher_gives_top_k_best_first_with_page_and_passage():

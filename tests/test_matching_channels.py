@@ -12,7 +12,7 @@ from matching.chunking import Chunk
 from matching.engine import Matcher
 from matching.evaluation import EmbeddingCache, LabelledDocument, fit_weights
 from matching.lexical import TermIndex
-from matching.matcher import FEATURES, EvidenceRule, Ruling, decide, features, unmet_rules
+from matching.matcher import FEATURES, EvidenceRule, Ground, Ruling, decide, features, unmet_rules
 from matching.profiles import load_profiles
 from matching.text import phrase_pattern
 from matching.structure import PolicyScope, StructureMarkers, read_structure, without_names
@@ -553,6 +553,7 @@ def test_a_policy_indicator_named_in_an_enacted_policys_subject_clears_the_lower
     # the body may weigh on another topic; 3 and 1 stand between best_supports (0.25) and review (0.3)
     rulings = rulings_for(matcher, regulation, {8: 0.9, 3: 0.27, 1: 0.27})
     assert rulings[3].decision == "supports"  # Kebijakan Internal Manajemen Data: its subject names Satu Data
+    assert rulings[3].ground is Ground.POLICY_SUBJECT  # the report tells the reader the policy's title named it
     assert rulings[1].decision == "none"  # Kebijakan Internal Arsitektur SPBE: not named
 
 
