@@ -24,6 +24,7 @@ COORDINATOR = "coordinator"
 MEMBER = "member"
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+SKPD_CODE_CHARS = 64  # an SKPD code names its upload folder and is kept in the state store's columns of that width
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 
 
@@ -253,7 +254,7 @@ class Framework(_Record):
 class Skpd(_Record):
     """A work unit (perangkat daerah), where its reports go and which indicators it answers for."""
 
-    code: str
+    code: str = Field(max_length=SKPD_CODE_CHARS)
     name: str = Field(min_length=1)
     emails: tuple[str, ...] = Field(min_length=1)
     indicators: tuple[int, ...]

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from catalog.model import SKPD_CODE_CHARS
+
 SUBMISSIONS_ROOT = "submissions"
 EXTRACTED_ROOT = "extracted"
 REPORTS_ROOT = "reports"
@@ -22,7 +24,7 @@ LATEST_RUN = "latest"
 SEPARATOR = "/"
 
 _YEAR = re.compile(r"[0-9]{4}")
-_SKPD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_SKPD = re.compile(rf"(?=.{{1,{SKPD_CODE_CHARS}}}$)[a-z0-9]+(?:-[a-z0-9]+)*")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _EXTENSION = re.compile(r"[a-z0-9]+")
@@ -116,7 +118,9 @@ def _checked_year(year: int) -> str:
 
 
 def _checked_skpd(skpd: str) -> str:
-    """The SKPD code, which must be a lowercase slug like 'bappeda'."""
+    """The SKPD code, which must be a lowercase slug like 'bappeda', of at most SKPD_CODE_CHARS characters."""
     if not _SKPD.fullmatch(skpd):
-        raise ValueError(f"SKPD code must be a lowercase slug like 'bappeda': {skpd!r}")
+        raise ValueError(
+            f"SKPD code must be a lowercase slug like 'bappeda', at most {SKPD_CODE_CHARS} characters: {skpd!r}"
+        )
     return skpd

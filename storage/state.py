@@ -43,10 +43,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 from sqlalchemy.schema import CreateColumn
 
+from catalog.model import SKPD_CODE_CHARS
 from storage.objects import StoredObject
 
 EMBEDDING_DTYPE = np.float32
 MODEL_KEY_CHARS = 256  # the embeddings table's model column
+FILENAME_CHARS = 512  # the submissions table's filename column: the name shown in reports (the key keeps it whole)
+FILENAME_TAIL_CHARS = 16  # of a name cut to fit, the end kept, so that its extension still shows
+CUT_MARK = "…"
 MODEL_DIGEST_CHARS = 16
 
 
@@ -86,8 +90,8 @@ class Submission(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(1024), unique=True)
     year: Mapped[int] = mapped_column(Integer, index=True)
-    skpd: Mapped[str] = mapped_column(String(64), index=True)
-    filename: Mapped[str] = mapped_column(String(512))
+    skpd: Mapped[str] = mapped_column(String(SKPD_CODE_CHARS), index=True)
+    filename: Mapped[str] = mapped_column(String(FILENAME_CHARS))
     etag: Mapped[str] = mapped_column(String(128), default="")
     size: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -156,6 +160,15 @@ class Extraction(Base):
     pages: Mapped[int] = mapped_column(Integer, default=0)
     text_key: Mapped[str | None] = mapped_column(String(1024))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def shown_filename(filename: str) -> str:
+    """A file name as the submissions table keeps it for reports: whole where it fits, else its start and its end
+    (S3 allows keys of 1,024 bytes; PostgreSQL would refuse the row, and the upload would fail every night)."""
+    if len(filename) <= FILENAME_CHARS:
+        return filename
+    head = FILENAME_CHARS - FILENAME_TAIL_CHARS - len(CUT_MARK)
+    return f"{filename[:head]}{CUT_MARK}{filename[-FILENAME_TAIL_CHARS:]}"
 
 
 def stored_model(model: str) -> str:
@@ -426,7 +439,7 @@ class StateStore:
         with self.session() as session:
             row = session.scalar(select(Submission).where(Submission.key == key))
             if row is None:
-                row = Submission(key=key, year=year, skpd=skpd, filename=filename)
+                row = Submission(key=key, year=year, skpd=skpd, filename=shown_filename(filename))
                 session.add(row)
             row.etag, row.size, row.sha256 = etag, size, sha256
             row.status, row.message, row.detail = status, message, detail

@@ -324,6 +324,13 @@ def test_registry_code_must_be_a_slug(tmp_path, framework, registry_data):
         load_skpd_registry(write_json(tmp_path, data), framework)
 
 
+def test_registry_code_longer_than_the_state_store_keeps_fails(tmp_path, framework, registry_data):
+    data = copy.deepcopy(registry_data)
+    data["skpd"][3]["code"] = "badan-kepegawaian-dan-pengembangan-sumber-daya-manusia-kota-banjarmasin"
+    with pytest.raises(CatalogError, match="at most 64 characters"):
+        load_skpd_registry(write_json(tmp_path, data), framework)
+
+
 def test_registry_leaving_an_indicator_uncovered_fails(tmp_path, framework, registry_data):
     data = copy.deepcopy(registry_data)
     for unit in data["skpd"]:

@@ -72,6 +72,16 @@ def test_recording_again_replaces_the_matches(state):
     assert row.etag == "e2" and row.matches == []
 
 
+def test_a_file_name_longer_than_its_column_is_kept_with_its_start_and_extension(state):
+    """S3 allows 1,024-byte keys; the report shows the name cut, the key keeps it whole, the upload is not refused."""
+    name = "Laporan " + "hasil evaluasi SPBE " * 40 + "2026.pdf"
+    key = f"submissions/2026/bappeda/{name}"
+    record(state, key, filename=name)
+    shown = state.submission(key).filename
+    assert len(shown) == 512 and shown.startswith("Laporan hasil") and shown.endswith("SPBE 2026.pdf")
+    assert state.submission(key).key == key
+
+
 def test_extractions_are_keyed_by_content(state):
     state.record_extraction(Extraction(sha256="b" * 64, status="corrupt", message="rusak", detail="x", pages=0))
     assert state.extraction("b" * 64).status == "corrupt"

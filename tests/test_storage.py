@@ -77,6 +77,7 @@ def test_parse_submission_key_inverts_submission_key():
         "submissions/2024/bappeda/",  # folder placeholder
         "submissions/2024/x.pdf",  # no SKPD
         "reports/2024/bappeda/x.pdf",  # another root
+        "submissions/2024/" + "dinas-" * 11 + "kesehatan/x.pdf",  # an SKPD folder longer than any code
     ],
 )
 def test_parse_submission_key_returns_none_outside_the_layout(key):
