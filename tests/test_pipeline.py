@@ -92,6 +92,17 @@ def test_a_threshold_change_rematches_from_stored_embeddings(settings, first_run
     assert "supports" not in decisions
 
 
+def test_a_model_prompt_change_embeds_again_and_keeps_both_models_vectors(settings, pipeline, first_run):
+    prompted = Pipeline(settings.model_copy(update={"model_prompt": "query: "}))
+    totals = run(prompted, "run-2")
+    assert totals.outcomes[Outcome.REMATCHED] == len(load_samples())
+    assert totals.extracted == 0 and totals.embedded_documents == 6  # read once, embedded under the new key
+    submission = next(s for s in prompted.state.submissions(YEAR) if s.status == "ok")
+    chunking = prompted.matcher.chunking.key
+    assert prompted.state.embedding(submission.sha256, prompted.matcher.model_key, chunking) is not None
+    assert prompted.state.embedding(submission.sha256, pipeline.matcher.model_key, chunking) is not None
+
+
 def test_force_extracts_and_embeds_again(pipeline, first_run):
     totals = run(pipeline, "run-2", force=True)
     assert totals.extracted == len(load_samples())
