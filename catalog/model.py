@@ -28,6 +28,11 @@ SKPD_CODE_CHARS = 64  # an SKPD code names its upload folder and is kept in the 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 
 
+def is_skpd_code(text: str) -> bool:
+    """An SKPD code names the SKPD's upload folder, so it is a slug safe in a path, and the state store keeps it."""
+    return len(text) <= SKPD_CODE_CHARS and SLUG.fullmatch(text) is not None
+
+
 class CatalogError(ValueError):
     """A framework or registry file that cannot be trusted; the message names the file and the problem."""
 
@@ -254,7 +259,7 @@ class Framework(_Record):
 class Skpd(_Record):
     """A work unit (perangkat daerah), where its reports go and which indicators it answers for."""
 
-    code: str = Field(max_length=SKPD_CODE_CHARS)
+    code: str
     name: str = Field(min_length=1)
     emails: tuple[str, ...] = Field(min_length=1)
     indicators: tuple[int, ...]
@@ -263,9 +268,11 @@ class Skpd(_Record):
     @field_validator("code")
     @classmethod
     def _code_is_slug(cls, value: str) -> str:
-        """The code names the SKPD's upload folder, so it must be safe in a path."""
-        if not SLUG.fullmatch(value):
-            raise ValueError(f"SKPD code {value!r} is not a lowercase slug (a-z, 0-9, hyphens)")
+        if not is_skpd_code(value):
+            raise ValueError(
+                f"SKPD code {value!r} is not a lowercase slug (a-z, 0-9, hyphens) of at most {SKPD_CODE_CHARS} "
+                "characters"
+            )
         return value
 
     @field_validator("emails")

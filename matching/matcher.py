@@ -110,9 +110,9 @@ class Thresholds:
         """The decision on a score. unmet_rule: the document is not the kind of evidence the indicator needs, so
         it is at most for review, and the ruling names the rule when it alone stands between the score and
         supports. pointed_to: how the document's form points to the indicator (FORM, POLICY_SUBJECT), for review
-        and supports from best_supports. funded: a budget sheet funds the indicator's activity, its evidence whatever the score.
-        announced: the document's title or subject fields announce the indicator's topic, for review and supports
-        from announced_supports."""
+        and supports from best_supports. funded: a budget sheet funds the indicator's activity, its evidence
+        whatever the score. announced: the document's title or subject fields announce the indicator's topic, for
+        review and supports from announced_supports."""
         if funded:
             bar, ground = 0.0, Ground.FUNDED
         elif announced:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from catalog.model import SKPD_CODE_CHARS
+from catalog.model import SKPD_CODE_CHARS, is_skpd_code
 
 SUBMISSIONS_ROOT = "submissions"
 EXTRACTED_ROOT = "extracted"
@@ -24,7 +24,6 @@ LATEST_RUN = "latest"
 SEPARATOR = "/"
 
 _YEAR = re.compile(r"[0-9]{4}")
-_SKPD = re.compile(rf"(?=.{{1,{SKPD_CODE_CHARS}}}$)[a-z0-9]+(?:-[a-z0-9]+)*")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _EXTENSION = re.compile(r"[a-z0-9]+")
@@ -68,7 +67,7 @@ def parse_submission_key(key: str) -> SubmissionKey | None:
     if (
         root != SUBMISSIONS_ROOT
         or not _YEAR.fullmatch(year)
-        or not _SKPD.fullmatch(skpd)
+        or not is_skpd_code(skpd)
         or filename.strip() in _NOT_FILENAMES
     ):
         return None
@@ -119,7 +118,7 @@ def _checked_year(year: int) -> str:
 
 def _checked_skpd(skpd: str) -> str:
     """The SKPD code, which must be a lowercase slug like 'bappeda', of at most SKPD_CODE_CHARS characters."""
-    if not _SKPD.fullmatch(skpd):
+    if not is_skpd_code(skpd):
         raise ValueError(
             f"SKPD code must be a lowercase slug like 'bappeda', at most {SKPD_CODE_CHARS} characters: {skpd!r}"
         )

@@ -48,10 +48,10 @@ from storage.objects import StoredObject
 
 EMBEDDING_DTYPE = np.float32
 MODEL_KEY_CHARS = 256  # the embeddings table's model column
+MODEL_DIGEST_CHARS = 16  # of a model key cut to fit, the digest of the whole that keeps it apart from others
 FILENAME_CHARS = 512  # the submissions table's filename column: the name shown in reports (the key keeps it whole)
 FILENAME_TAIL_CHARS = 16  # of a name cut to fit, the end kept, so that its extension still shows
 CUT_MARK = "…"
-MODEL_DIGEST_CHARS = 16
 
 
 def utcnow() -> datetime:
@@ -162,22 +162,22 @@ class Extraction(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+def fitted(text: str, width: int, ending: str) -> str:
+    """Text whole where it fits its column's width, else its start and then ending (PostgreSQL refuses a longer
+    value, and the row's document would fail every night)."""
+    return text if len(text) <= width else text[: width - len(ending)] + ending
+
+
 def shown_filename(filename: str) -> str:
-    """A file name as the submissions table keeps it for reports: whole where it fits, else its start and its end
-    (S3 allows keys of 1,024 bytes; PostgreSQL would refuse the row, and the upload would fail every night)."""
-    if len(filename) <= FILENAME_CHARS:
-        return filename
-    head = FILENAME_CHARS - FILENAME_TAIL_CHARS - len(CUT_MARK)
-    return f"{filename[:head]}{CUT_MARK}{filename[-FILENAME_TAIL_CHARS:]}"
+    """A file name as the submissions table keeps it for reports, its extension still shown when cut (S3 allows keys
+    of 1,024 bytes)."""
+    return fitted(filename, FILENAME_CHARS, CUT_MARK + filename[-FILENAME_TAIL_CHARS:])
 
 
 def stored_model(model: str) -> str:
-    """A model key as the embeddings table keeps it: whole where it fits, else cut with a digest of the whole, so
-    that a deep local model folder or a long prompt still keys its own embeddings (PostgreSQL refuses it whole)."""
-    if len(model) <= MODEL_KEY_CHARS:
-        return model
-    digest = hashlib.sha256(model.encode()).hexdigest()[:MODEL_DIGEST_CHARS]
-    return f"{model[: MODEL_KEY_CHARS - MODEL_DIGEST_CHARS - 1]}#{digest}"
+    """A model key as the embeddings table keeps it, cut with a digest of the whole, so that a deep local model
+    folder or a long prompt still keys its own embeddings."""
+    return fitted(model, MODEL_KEY_CHARS, "#" + hashlib.sha256(model.encode()).hexdigest()[:MODEL_DIGEST_CHARS])
 
 
 class Embedding(Base):
@@ -206,7 +206,7 @@ class MatchRow(Base):
     page: Mapped[int | None]
     passage: Mapped[str] = mapped_column(Text, default="")
     unmet_rule: Mapped[str | None] = mapped_column(String(40))  # the evidence rule that holds a review back
-    ground: Mapped[str | None] = mapped_column(String(20))  # why a supports is one: score, form, announced, funded
+    ground: Mapped[str | None] = mapped_column(String(20))  # why a supports is one (matching's Ground)
 
     submission: Mapped[Submission] = relationship(back_populates="matches")
 
