@@ -25,6 +25,7 @@ MEMBER = "member"
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SKPD_CODE_CHARS = 64  # an SKPD code names its upload folder and is kept in the state store's columns of that width
+FRAMEWORK_ID_CHARS = 64  # a framework's id keys the reviewers' verdicts in the state store, in a column of that width
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 
 
@@ -115,7 +116,7 @@ class Indicator(_Record):
 class Framework(_Record):
     """One evaluation framework, as its data file describes it (the file nests the header under "framework")."""
 
-    id: str
+    id: str = Field(min_length=1, max_length=FRAMEWORK_ID_CHARS)
     name: str = Field(min_length=1)
     sources: tuple[str, ...] = Field(min_length=1)
     index_scale: IndexScale

@@ -289,7 +289,8 @@ class Pipeline:
 
     # Assess and publish
     def assess(self, year: int, indicators: set[int] | None = None) -> CityCompleteness:
-        return assess(self.framework, self.registry, self.state.submissions(year), year, indicators)
+        return assess(self.framework, self.registry, self.state.submissions(year), year, indicators,
+                      verdicts=self.state.verdicts(self.framework.id))
 
     def publish_reports(self, city: CityCompleteness, run_id: str) -> Publication:
         """Each SKPD's report and the city summary in every format: versioned under the run, the latest, a local copy."""

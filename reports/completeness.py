@@ -1,14 +1,16 @@
 """Completeness: which indicators have evidence, city-wide and for each SKPD's responsibilities."""
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from catalog import Framework, Indicator, Skpd, SkpdRegistry
 from extractors.document import Status
 from matching.matcher import Decision, EvidenceRule, Ground
-from storage.state import Submission
+from storage.state import MatchRow, Submission, Verdict, Verdicts
+
+REJECTED_MESSAGE = "ditolak peninjau untuk indikator {indicator}"  # why an upload that matched now counts for nothing
 
 
 class EvidenceState(StrEnum):
@@ -37,12 +39,15 @@ class Evidence:
     passage: str
     unmet_rule: EvidenceRule | None = None  # why this document is only for review, where a framework rule says
     ground: Ground | None = None  # why a supports is one: its score, or the document's form
+    reviewer: str | None = None  # the reviewer who accepted (supports) or rejected (none) it, whatever the matcher said
+    review_note: str = ""  # what the reviewer wrote with it
 
 
 @dataclass
 class IndicatorCoverage:
     indicator: Indicator
     evidence: list[Evidence] = field(default_factory=list)
+    rejected: list[Evidence] = field(default_factory=list)  # claims a reviewer rejected: no evidence, said why
 
     @property
     def state(self) -> EvidenceState:
@@ -95,33 +100,26 @@ def assess(
     submissions: Sequence[Submission],
     year: int,
     indicators: Collection[int] | None = None,
+    verdicts: Verdicts | None = None,
 ) -> CityCompleteness:
     """Collect every supports/review match of the year per indicator, then view it per SKPD.
 
     A match counts for every indicator of its group (the sector-service slots share evidence), and each
-    document appears once per indicator, with its best match.
+    document appears once per indicator, with its best match. A reviewer's verdict stands above the matcher's
+    decision: an accepted document supports the indicator, a rejected one is no evidence for it.
     """
     selected = [ind for ind in framework.indicators if indicators is None or ind.number in indicators]
     coverage = {ind.number: IndicatorCoverage(ind) for ind in selected}
+    claims = {submission.key: reviewed_claims(submission, (verdicts or {}).get(submission.sha256 or "", {}), framework)
+              for submission in submissions}
     for submission in submissions:
         best: dict[int, Evidence] = {}
-        for match in submission.matches:
-            if match.decision == Decision.NONE:
+        for evidence in claims[submission.key]:
+            if evidence.decision is Decision.NONE:  # rejected by a reviewer
+                for number in framework.group_of(evidence.indicator) & coverage.keys():
+                    coverage[number].rejected.append(evidence)
                 continue
-            evidence = Evidence(
-                key=submission.key,
-                skpd=submission.skpd,
-                filename=submission.filename,
-                sha256=submission.sha256,
-                indicator=match.indicator,
-                score=match.score,
-                decision=stored_decision(match.decision),
-                page=match.page,
-                passage=match.passage,
-                unmet_rule=stored_rule(match.unmet_rule),
-                ground=stored_ground(match.ground),
-            )
-            for number in framework.group_of(match.indicator) & coverage.keys():
+            for number in framework.group_of(evidence.indicator) & coverage.keys():
                 if number not in best or _rank(evidence, number) < _rank(best[number], number):
                     best[number] = evidence
         for number, evidence in best.items():
@@ -129,9 +127,48 @@ def assess(
     for number, item in coverage.items():
         item.evidence.sort(key=lambda evidence: (*_rank(evidence, number), evidence.key))
 
-    per_skpd = [_skpd_view(skpd, coverage, submissions) for skpd in registry.skpd]
+    per_skpd = [_skpd_view(skpd, coverage, submissions, claims) for skpd in registry.skpd]
     partial = len(selected) < len(framework.indicators)
     return CityCompleteness(year=year, coverage=list(coverage.values()), skpd=per_skpd, partial=partial)
+
+
+def reviewed_claims(submission: Submission, verdicts: Mapping[int, Verdict], framework: Framework) -> list[Evidence]:
+    """A document's supports and review claims as its reviewers' verdicts leave them: an accepted one supports,
+    also where the matcher saw none (a secondary topic it missed, a scan it could not read: no page or passage
+    then); a rejected one is kept as none, with its reviewer, so the report can say why it does not count. A verdict
+    on an indicator the framework no longer has is ignored."""
+    known = {indicator.number for indicator in framework.indicators}
+    unmatched = [  # what the matcher said of an indicator it kept no row for: nothing
+        MatchRow(indicator=number, score=0.0, decision=Decision.NONE, page=None, passage="")
+        for number in sorted(verdicts.keys() - {match.indicator for match in submission.matches}) if number in known
+    ]
+    claims = []
+    for match in [*submission.matches, *unmatched]:
+        verdict = verdicts.get(match.indicator)
+        if verdict is None:
+            if match.decision != Decision.NONE:
+                claims.append(_evidence(submission, match))
+        elif verdict.accepted or match.decision != Decision.NONE:  # rejecting what was never claimed says nothing
+            claims.append(replace(_evidence(submission, match), unmet_rule=None, ground=None,
+                                  decision=Decision.SUPPORTS if verdict.accepted else Decision.NONE,
+                                  reviewer=verdict.reviewer, review_note=verdict.note))
+    return claims
+
+
+def _evidence(submission: Submission, match: MatchRow) -> Evidence:
+    return Evidence(
+        key=submission.key,
+        skpd=submission.skpd,
+        filename=submission.filename,
+        sha256=submission.sha256,
+        indicator=match.indicator,
+        score=match.score,
+        decision=stored_decision(match.decision),
+        page=match.page,
+        passage=match.passage,
+        unmet_rule=stored_rule(match.unmet_rule),
+        ground=stored_ground(match.ground),
+    )
 
 
 def stored_decision(value: str) -> Decision:
@@ -156,7 +193,12 @@ def _rank(evidence: Evidence, indicator: int) -> tuple[bool, bool, float]:
     return evidence.decision is not Decision.SUPPORTS, evidence.indicator != indicator, -evidence.score
 
 
-def _skpd_view(skpd: Skpd, coverage: dict[int, IndicatorCoverage], submissions: Sequence[Submission]) -> SkpdCompleteness:
+def _skpd_view(
+    skpd: Skpd,
+    coverage: dict[int, IndicatorCoverage],
+    submissions: Sequence[Submission],
+    claims: Mapping[str, list[Evidence]],
+) -> SkpdCompleteness:
     own = [sub for sub in submissions if sub.skpd == skpd.code]
     responsible = [coverage[number] for number in skpd.indicators if number in coverage]
     responsible.sort(key=lambda item: (STATE_ORDER[item.state], item.indicator.number))
@@ -164,8 +206,13 @@ def _skpd_view(skpd: Skpd, coverage: dict[int, IndicatorCoverage], submissions: 
         Upload(sub.filename, sub.key, sub.status, sub.message) for sub in own if sub.status != Status.OK
     ]
     unmatched = [
-        Upload(sub.filename, sub.key, sub.status, sub.message)
+        Upload(sub.filename, sub.key, sub.status, _rejections(claims[sub.key]))
         for sub in own
-        if sub.status == Status.OK and all(match.decision == Decision.NONE for match in sub.matches)
+        if sub.status == Status.OK and all(claim.decision is Decision.NONE for claim in claims[sub.key])
     ]
     return SkpdCompleteness(skpd, responsible, unreadable, unmatched, uploads=len(own))
+
+
+def _rejections(claims: list[Evidence]) -> str:
+    """Why an upload the matcher found evidence in counts for nothing: a reviewer rejected each of its claims."""
+    return "; ".join(REJECTED_MESSAGE.format(indicator=claim.indicator) for claim in claims)

@@ -105,7 +105,7 @@ def render_skpd_pdf(report: SkpdReport, generated_at: str) -> bytes:
         pdf.line_of("Periksa apakah berkas ini memang data dukung SPBE, atau unggah dokumen yang lebih tepat.",
                     size=SMALL_SIZE, colour=GREY)
         for upload in report.unmatched:
-            pdf.line_of(f"- {upload.filename}")
+            pdf.line_of(f"- {upload.filename}" + (f": {upload.message}" if upload.message else ""))
     return bytes(pdf.output())
 
 
@@ -122,6 +122,8 @@ def _indicator(pdf: _ReportPdf, row: IndicatorRow, max_age_years: int) -> None:
         pdf.line_of(f"- {evidence.filename}{uploader} - {evidence.verdict}{where}{via}; "
                     f"tahun dokumen: {evidence.date_label}", indent=INDENT)
         pdf.line_of(evidence.passage, size=SMALL_SIZE, style="I", colour=GREY, indent=2 * INDENT, height=SMALL_LINE)
+    for rejected in row.rejected:
+        pdf.line_of(f"- {rejected}", indent=INDENT, colour=STATE_RGB[EvidenceState.REVIEW])
     if row.age is EvidenceAge.OUTDATED:
         pdf.line_of(f"Semua bukti berumur lebih dari {max_age_years} tahun: unggah dokumen yang lebih baru.",
                     indent=INDENT, colour=STATE_RGB[EvidenceState.REVIEW])

@@ -40,6 +40,9 @@ GROUND_LABELS = {
     Ground.ANNOUNCED: "karena judul atau perihal dokumen menyebut topik indikator ini",
     Ground.FUNDED: "karena dokumen anggaran ini menganggarkan kegiatan indikator ini",
 }
+# A Kominfotik reviewer's verdict: who, so the reader knows a person checked it, and the note they wrote.
+REVIEWED_LABEL = "dikonfirmasi oleh peninjau {reviewer}"
+REJECTED_LABEL = "{filename}{uploader} ditolak oleh peninjau {reviewer} sebagai bukti indikator ini"
 UPLOAD_STATUS_LABELS = {
     "ok": "terbaca",
     "empty": "kosong",
@@ -103,6 +106,7 @@ class IndicatorRow:
     state: EvidenceState
     covered_by_others: bool  # evidence exists city-wide, but none uploaded by this SKPD
     evidence: tuple[EvidenceRow, ...]
+    rejected: tuple[str, ...]  # documents a reviewer rejected for this indicator, who did and why
     accepted_evidence: str  # what the regulation accepts; empty once there is evidence
     levels: tuple[LevelGuide, ...]  # empty once there is evidence
     age: EvidenceAge | None
@@ -225,6 +229,7 @@ def indicator_row(
         state=coverage.state,
         covered_by_others=reader is not None and coverage.from_other_skpd(reader),
         evidence=evidence,
+        rejected=tuple(rejection(item, reader, names) for item in coverage.rejected),
         accepted_evidence=indicator.example_evidence if needs_action else "",
         levels=tuple(LevelGuide(lv.level, lv.name, lv.criteria, lv.evidence) for lv in indicator.levels)
         if needs_action
@@ -254,9 +259,19 @@ def evidence_row(
     )
 
 
+def rejection(item: Evidence, reader: str | None, names: Mapping[str, str]) -> str:
+    """A reviewer's rejection as the reader sees it: 'audit.pdf ditolak oleh peninjau Rina ...: belum ditandatangani'."""
+    uploader = "" if item.skpd == reader else f" (diunggah oleh {names.get(item.skpd, item.skpd)})"
+    said = REJECTED_LABEL.format(filename=item.filename, uploader=uploader, reviewer=item.reviewer)
+    return f"{said}: {item.review_note}" if item.review_note else said
+
+
 def reason(item: Evidence) -> str:
     """Why the decision is what it is, where the reader has something to check: the rule that holds a review back,
-    or the form that earned a supports."""
+    or the form that earned a supports, or the reviewer who accepted it."""
+    if item.reviewer:
+        confirmed = REVIEWED_LABEL.format(reviewer=item.reviewer)
+        return f"{confirmed}: {item.review_note}" if item.review_note else confirmed
     if item.unmet_rule:
         return UNMET_RULE_LABELS[item.unmet_rule]
     if item.decision is Decision.SUPPORTS and item.ground:

@@ -16,7 +16,9 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 STATUS_RUNS_SHOWN = 5
 # Capabilities with commands of their own: each module has register(commands) adding its subparsers.
-COMMAND_MODULES: tuple[str, ...] = ("spbe_evidence.eval_commands", "spbe_evidence.report_commands")
+COMMAND_MODULES: tuple[str, ...] = (
+    "spbe_evidence.eval_commands", "spbe_evidence.report_commands", "spbe_evidence.review_commands"
+)
 
 # Why a supports below the supports threshold is one, for the operator reading `match` (a score needs no words).
 GROUND_WORDS = {
@@ -152,6 +154,7 @@ def print_run_result(result: dict) -> None:
 def cmd_status(args: argparse.Namespace) -> int:
     from flows.pipeline import Pipeline
     from reports.html import coverage_table
+    from reports.review import pending_reviews
 
     settings = get_settings()
     year = args.year or settings.today_year()
@@ -164,6 +167,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         if sub.status != "ok":
             print(f"  ! {sub.key}: {sub.status} — {sub.message}")
     print("\n" + coverage_table(pipeline.assess(year)))
+    pending = pending_reviews(submissions, pipeline.state.verdicts(pipeline.framework.id))
+    print(f"\nMatches waiting for a reviewer: {len(pending)} (`spbe-evidence review list`)")
     print("\nRecent runs:")
     for run in pipeline.state.runs(STATUS_RUNS_SHOWN):
         print(f"  {run.id}  {run.status:<10} year {run.year}  {run.counts}")

@@ -43,7 +43,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 from sqlalchemy.schema import CreateColumn
 
-from catalog.model import SKPD_CODE_CHARS
+from catalog.model import FRAMEWORK_ID_CHARS, SKPD_CODE_CHARS
 from storage.objects import StoredObject
 
 EMBEDDING_DTYPE = np.float32
@@ -52,6 +52,7 @@ MODEL_DIGEST_CHARS = 16  # of a model key cut to fit, the digest of the whole th
 FILENAME_CHARS = 512  # the submissions table's filename column: the name shown in reports (the key keeps it whole)
 FILENAME_TAIL_CHARS = 16  # of a name cut to fit, the end kept, so that its extension still shows
 CUT_MARK = "…"
+REVIEWER_CHARS = 255  # the verdicts table's reviewer column
 
 
 def utcnow() -> datetime:
@@ -256,6 +257,36 @@ class DocumentDating(Base):
     rules: Mapped[str] = mapped_column(String(16), primary_key=True)  # the version of the rules that read it
     year: Mapped[int | None]  # None: the document states no year
     phrase: Mapped[str] = mapped_column(Text, default="")  # the words the year was read from
+
+
+class VerdictKind(StrEnum):
+    """A reviewer's word on one document and one indicator, which stands above the matcher's decision."""
+
+    ACCEPTED = "accepted"  # the document is evidence for the indicator, whatever the matcher decided
+    REJECTED = "rejected"  # it is not, whatever the matcher decided
+
+
+class Verdict(Base):
+    """What a Kominfotik reviewer decided on a document's claim to an indicator, by content: it holds for every
+    upload of the same file, through every rematch, until the reviewer takes it back; a changed file is a new
+    document, to be reviewed anew."""
+
+    __tablename__ = "verdicts"
+
+    framework: Mapped[str] = mapped_column(String(FRAMEWORK_ID_CHARS), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    indicator: Mapped[int] = mapped_column(Integer, primary_key=True)
+    verdict: Mapped[str] = mapped_column(String(20))
+    reviewer: Mapped[str] = mapped_column(String(REVIEWER_CHARS))
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def accepted(self) -> bool:
+        return self.verdict == VerdictKind.ACCEPTED
+
+
+Verdicts = Mapping[str, Mapping[int, Verdict]]  # content → indicator → the reviewer's verdict
 
 
 class StateStore:
@@ -468,6 +499,35 @@ class StateStore:
         with self.session() as session:
             session.merge(extraction)
             session.execute(delete(DocumentDating).where(DocumentDating.sha256 == extraction.sha256))
+
+    # Reviewers' verdicts
+    def record_verdict(
+        self, *, framework: str, sha256: str, indicator: int, verdict: VerdictKind, reviewer: str, note: str
+    ) -> None:
+        """Keep a reviewer's verdict; a later one on the same document and indicator replaces it."""
+        with self.session() as session:
+            session.merge(
+                Verdict(framework=framework, sha256=sha256, indicator=indicator, verdict=verdict,
+                        reviewer=fitted(reviewer, REVIEWER_CHARS, CUT_MARK), note=note, decided_at=utcnow())
+            )
+
+    def remove_verdict(self, framework: str, sha256: str, indicator: int) -> bool:
+        """Take a verdict back, so the matcher's decision stands again; False if there was none."""
+        with self.session() as session:
+            removed = session.execute(
+                delete(Verdict).where(
+                    Verdict.framework == framework, Verdict.sha256 == sha256, Verdict.indicator == indicator
+                )
+            )
+            return bool(removed.rowcount)
+
+    def verdicts(self, framework: str) -> dict[str, dict[int, Verdict]]:
+        """Every verdict under a framework, by content and indicator (a few per document at most)."""
+        found: dict[str, dict[int, Verdict]] = {}
+        with self.session() as session:
+            for row in session.scalars(select(Verdict).where(Verdict.framework == framework)):
+                found.setdefault(row.sha256, {})[row.indicator] = row
+        return found
 
     # Embeddings
     def embedding(self, sha256: str, model: str, chunking: str) -> tuple[list[tuple[int, str]], np.ndarray] | None:

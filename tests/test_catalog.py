@@ -255,6 +255,14 @@ def test_a_misspelt_key_fails(tmp_path, framework_data):
         load_framework(write_json(tmp_path, data))
 
 
+def test_a_framework_id_longer_than_the_state_store_keeps_fails(tmp_path, framework_data):
+    """The id keys the reviewers' verdicts: "indeks-pemerintah-digital-2025" fits, a sentence does not."""
+    data = copy.deepcopy(framework_data)
+    data["framework"]["id"] = "indeks-pemerintah-digital-" * 3
+    with pytest.raises(CatalogError, match="at most 64 characters"):
+        load_framework(write_json(tmp_path, data))
+
+
 def test_invalid_json_fails_naming_the_file(tmp_path):
     path = tmp_path / "truncated.json"
     path.write_text('{"framework": ', encoding="utf-8")

@@ -10,9 +10,12 @@ import pytest
 from minio import Minio
 
 from flows.pipeline import Outcome, Pipeline, RunTotals
+from reports.completeness import EvidenceState
+from reports.review import record_verdict
 from settings import Settings
 from spbe_evidence.samples import load_samples, write_sample
 from storage import layout
+from storage.state import VerdictKind
 
 YEAR = 2026
 
@@ -101,6 +104,19 @@ def test_a_model_prompt_change_embeds_again_and_keeps_both_models_vectors(settin
     chunking = prompted.matcher.chunking.key
     assert prompted.state.embedding(submission.sha256, prompted.matcher.model_key, chunking) is not None
     assert prompted.state.embedding(submission.sha256, pipeline.matcher.model_key, chunking) is not None
+
+
+def test_a_reviewers_verdicts_change_the_next_report_without_reading_anything_again(pipeline, first_run):
+    audit = layout.submission_key(YEAR, "inspektorat", "Laporan-Hasil-Audit-Infrastruktur-SPBE-2026.pdf")
+    record_verdict(pipeline.state, pipeline.framework, audit, 29, VerdictKind.REJECTED, "Rina", "belum ditandatangani")
+    record_verdict(pipeline.state, pipeline.framework, audit, 31, VerdictKind.ACCEPTED, "Rina", "bab keamanan")
+    totals = run(pipeline, "run-2")
+    assert (totals.extracted, totals.embedded_chunks) == (0, 0)
+    coverage = {item.indicator.number: item.state for item in pipeline.assess(YEAR).coverage}
+    assert (coverage[29], coverage[31]) == (EvidenceState.MISSING, EvidenceState.PRESENT)
+    html = pipeline.store.get_bytes(layout.report_key(YEAR, "run-2", "inspektorat", "html")).decode()
+    assert "dikonfirmasi oleh peninjau Rina: bab keamanan" in html
+    assert "ditolak oleh peninjau Rina sebagai bukti indikator ini: belum ditandatangani" in html
 
 
 def test_force_extracts_and_embeds_again(pipeline, first_run):

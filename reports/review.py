@@ -1,0 +1,99 @@
+"""A reviewer's verdicts: the matches waiting for a person, and a verdict recorded on one document and indicator.
+
+The matcher sends a document to review when its topic is close but the framework's evidence rule or its score
+leaves doubt, and it misses secondary topics of long documents. A Kominfotik reviewer reads the document and
+accepts or rejects its claim to an indicator (or adds one the matcher did not see); the reports of every later run
+show the verdict in place of the matcher's decision.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from catalog import Framework
+from matching.matcher import Decision
+from reports.errors import ReportsError
+from storage.state import StateStore, Submission, Verdict, Verdicts, VerdictKind
+
+
+@dataclass(frozen=True)
+class PendingReview:
+    """A match the matcher left for review that no reviewer has decided yet."""
+
+    key: str
+    skpd: str
+    filename: str
+    indicator: int
+    score: float
+    page: int | None
+    passage: str
+    unmet_rule: str | None  # the framework's evidence rule that holds it back, if one does
+
+
+@dataclass(frozen=True)
+class DecidedReview:
+    """A verdict on a submission of the year, as the operator lists it."""
+
+    key: str
+    indicator: int
+    verdict: Verdict
+
+
+def pending_reviews(submissions: Sequence[Submission], verdicts: Verdicts) -> list[PendingReview]:
+    """Every review match of these submissions without a verdict, by SKPD, file and indicator."""
+    return [
+        PendingReview(sub.key, sub.skpd, sub.filename, match.indicator, match.score, match.page, match.passage,
+                      match.unmet_rule)
+        for sub in submissions
+        for match in sub.matches
+        if match.decision == Decision.REVIEW and match.indicator not in verdicts.get(sub.sha256 or "", {})
+    ]
+
+
+def decided_reviews(submissions: Sequence[Submission], verdicts: Verdicts) -> list[DecidedReview]:
+    """The verdicts on these submissions' contents, by submission and indicator."""
+    return [
+        DecidedReview(sub.key, number, verdict)
+        for sub in submissions
+        for number, verdict in sorted(verdicts.get(sub.sha256 or "", {}).items())
+    ]
+
+
+def record_verdict(
+    state: StateStore,
+    framework: Framework,
+    key: str,
+    indicator: int,
+    verdict: VerdictKind,
+    reviewer: str,
+    note: str = "",
+) -> Submission:
+    """Keep a reviewer's verdict on the content of the submission at key; the submission it applies to.
+
+    Refused, with the reason, for an unknown submission or indicator, a submission not read yet (its content is
+    what a verdict is on), or no reviewer's name (a verdict says who decided)."""
+    submission = _read_submission(state, framework, key, indicator)
+    if not reviewer.strip():
+        raise ReportsError("say who decides (--by NAME): the reports name the reviewer of a verdict")
+    state.record_verdict(framework=framework.id, sha256=submission.sha256, indicator=indicator, verdict=verdict,
+                         reviewer=reviewer.strip(), note=note.strip())
+    return submission
+
+
+def remove_verdict(state: StateStore, framework: Framework, key: str, indicator: int) -> Submission:
+    """Take back the verdict on the submission's content, so the matcher's decision stands again."""
+    submission = _read_submission(state, framework, key, indicator)
+    if not state.remove_verdict(framework.id, submission.sha256, indicator):
+        raise ReportsError(f"no verdict on {key} for indicator {indicator} to take back")
+    return submission
+
+
+def _read_submission(state: StateStore, framework: Framework, key: str, indicator: int) -> Submission:
+    if indicator not in {item.number for item in framework.indicators}:
+        raise ReportsError(f"{framework.name} has no indicator {indicator} (1–{len(framework.indicators)})")
+    submission = state.submission(key)
+    if submission is None:
+        raise ReportsError(f"no submission {key!r} in the state store; `spbe-evidence review list` shows the keys")
+    if submission.sha256 is None:
+        raise ReportsError(f"{key} has not been read yet; run `spbe-evidence run` first, then decide on it")
+    return submission

@@ -1,0 +1,102 @@
+"""`spbe-evidence review list|accept|reject|undo`: a Kominfotik reviewer's word on what a document is evidence for."""
+from __future__ import annotations
+
+import argparse
+
+from settings import get_settings
+from spbe_evidence.errors import UserError
+
+EXIT_OK = 0
+PASSAGE_SHOWN = 100  # characters of a passage in the list: enough to recognise it, one line
+NEXT_RUN = "the reports change with the next run (nightly, or `spbe-evidence run` now)"
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    review = commands.add_parser("review", help="list the matches waiting for review; accept or reject a claim")
+    actions = review.add_subparsers(required=True, metavar="ACTION")
+
+    listing = actions.add_parser("list", help="the year's review matches no reviewer has decided (--decided: verdicts)")
+    listing.add_argument("--year", type=int, default=None, help="evaluation year (default: this year, WITA)")
+    listing.add_argument("--skpd", default=None, metavar="CODE", help="only this SKPD's uploads")
+    listing.add_argument("--decided", action="store_true", help="list the verdicts recorded instead")
+    listing.set_defaults(handler=cmd_list)
+
+    for name, verdict, help_text in (
+        ("accept", "accepted", "the document is evidence for the indicator, whatever the matcher decided"),
+        ("reject", "rejected", "the document is no evidence for the indicator, whatever the matcher decided"),
+    ):
+        decide = actions.add_parser(name, help=help_text)
+        _add_claim(decide)
+        decide.add_argument("--by", required=True, metavar="NAME", help="the reviewer, named in the reports")
+        decide.add_argument("--note", default="", help="why, shown beside the verdict in the SKPD's report")
+        decide.set_defaults(handler=cmd_decide, verdict=verdict)
+
+    undo = actions.add_parser("undo", help="take a verdict back: the matcher's decision stands again")
+    _add_claim(undo)
+    undo.set_defaults(handler=cmd_undo)
+
+
+def _add_claim(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("key", metavar="KEY", help="the submission's object key, as `review list` shows it")
+    parser.add_argument("indicator", type=int, metavar="INDICATOR", help="the indicator's number")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from catalog import load_framework
+    from reports.review import decided_reviews, pending_reviews
+    from storage.state import StateStore
+
+    settings = get_settings()
+    year = args.year or settings.today_year()
+    framework = load_framework(settings.framework_file)
+    state = StateStore(settings.state_url())
+    submissions = [sub for sub in state.submissions(year) if args.skpd in (None, sub.skpd)]
+    verdicts = state.verdicts(framework.id)
+    if args.decided:
+        decided = decided_reviews(submissions, verdicts)
+        print(f"Year {year}: {len(decided)} verdicts")
+        for item in decided:
+            verdict = item.verdict
+            print(f"  {item.key}  indicator {item.indicator}: {verdict.verdict} by {verdict.reviewer} "
+                  f"on {verdict.decided_at:%Y-%m-%d}" + (f" — {verdict.note}" if verdict.note else ""))
+        return EXIT_OK
+    pending = pending_reviews(submissions, verdicts)
+    print(f"Year {year}: {len(pending)} matches waiting for review")
+    for item in pending:
+        rule = f" (held by rule: {item.unmet_rule})" if item.unmet_rule else ""
+        print(f"  {item.key}  indicator {item.indicator}  score {item.score:.3f}{rule}\n"
+              f"    hal. {item.page}: {item.passage[:PASSAGE_SHOWN]}")
+    return EXIT_OK
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    from catalog import load_framework
+    from reports.errors import ReportsError
+    from reports.review import record_verdict
+    from storage.state import StateStore, VerdictKind
+
+    settings = get_settings()
+    framework = load_framework(settings.framework_file)
+    try:
+        record_verdict(StateStore(settings.state_url()), framework, args.key, args.indicator,
+                       VerdictKind(args.verdict), args.by, args.note)
+    except ReportsError as error:
+        raise UserError(str(error)) from error
+    print(f"{args.key}: indicator {args.indicator} {args.verdict} by {args.by.strip()}; {NEXT_RUN}")
+    return EXIT_OK
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    from catalog import load_framework
+    from reports.errors import ReportsError
+    from reports.review import remove_verdict
+    from storage.state import StateStore
+
+    settings = get_settings()
+    try:
+        remove_verdict(StateStore(settings.state_url()), load_framework(settings.framework_file), args.key,
+                       args.indicator)
+    except ReportsError as error:
+        raise UserError(str(error)) from error
+    print(f"{args.key}: the verdict on indicator {args.indicator} is taken back; {NEXT_RUN}")
+    return EXIT_OK

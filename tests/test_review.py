@@ -1,0 +1,253 @@
+"""A reviewer's verdict stands above the matcher's decision: in the completeness reports, the state store and the
+command line. A verdict is on a document's content and one indicator, so it holds for every upload of the same file
+and through every rematch."""
+from __future__ import annotations
+
+import io
+
+import pypdfium2
+import pytest
+from openpyxl import load_workbook
+
+from catalog import load_framework, load_skpd_registry
+from reports.completeness import EvidenceState, assess
+from reports.errors import ReportsError
+from reports.pdf import render_skpd_pdf
+from reports.review import decided_reviews, pending_reviews, record_verdict, remove_verdict
+from reports.views import skpd_report
+from reports.xlsx import render_skpd_xlsx
+from settings import Settings
+from spbe_evidence.cli import main
+from storage.state import REVIEWER_CHARS, MatchRow, StateStore, Submission, Verdict, VerdictKind
+from test_state import postgres_url, state as empty_state  # noqa: F401  (the state store on both databases)
+
+YEAR = 2026
+AUDIT = "a" * 64  # the audit report's content
+KEY = f"submissions/{YEAR}/inspektorat/audit.pdf"
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    settings = Settings(_env_file=None)
+    framework = load_framework(settings.framework_file)
+    return framework, load_skpd_registry(settings.skpd_file, framework)
+
+
+def audit_report(*matches: tuple[int, float, str], key: str = KEY, sha256: str | None = AUDIT) -> Submission:
+    """The Inspektorat's audit report with its stored matches."""
+    return Submission(
+        key=key, year=YEAR, skpd="inspektorat", filename=key.rsplit("/", 1)[-1], status="ok", sha256=sha256,
+        matches=[
+            MatchRow(rank=rank, indicator=number, score=score, decision=decision, page=3, passage=f"bukti {number}")
+            for rank, (number, score, decision) in enumerate(matches, start=1)
+        ],
+    )  # fmt: skip
+
+
+def verdict(indicator: int, kind: VerdictKind, note: str = "", sha256: str = AUDIT) -> dict[str, dict[int, Verdict]]:
+    return {sha256: {indicator: Verdict(framework="spbe-2024", sha256=sha256, indicator=indicator, verdict=kind,
+                                        reviewer="Rina (Diskominfotik)", note=note)}}
+
+
+def inspektorat(catalog, uploads, verdicts):
+    framework, registry = catalog
+    city = assess(framework, registry, uploads, YEAR, verdicts=verdicts)
+    view = next(view for view in city.skpd if view.skpd.code == "inspektorat")
+    return city, view, skpd_report(view, YEAR, framework, registry, dates={})
+
+
+def indicator_state(city, number: int) -> EvidenceState:
+    return next(item.state for item in city.coverage if item.indicator.number == number)
+
+
+# What the reports say ---------------------------------------------------------------------------------------------
+
+def test_an_accepted_review_is_evidence_and_the_report_names_the_reviewer_and_the_note(catalog):
+    uploads = [audit_report((29, 0.42, "review"))]
+    city, _, report = inspektorat(catalog, uploads, verdict(29, VerdictKind.ACCEPTED, "audit server dan jaringan"))
+    assert indicator_state(city, 29) is EvidenceState.PRESENT
+    [row] = next(row for row in report.indicators if row.number == 29).evidence
+    assert row.verdict == "mendukung (dikonfirmasi oleh peninjau Rina (Diskominfotik): audit server dan jaringan)"
+    assert (row.page, row.passage) == (3, "bukti 29")  # the matcher's passage stays for the reader
+
+
+def test_a_rejected_supports_is_no_evidence_and_the_report_says_who_rejected_it_and_why(catalog):
+    uploads = [audit_report((29, 0.9, "supports"))]
+    city, view, report = inspektorat(catalog, uploads, verdict(29, VerdictKind.REJECTED, "belum ditandatangani"))
+    assert indicator_state(city, 29) is EvidenceState.MISSING
+    row = next(row for row in report.indicators if row.number == 29)
+    assert row.evidence == ()
+    assert row.rejected == (
+        "audit.pdf ditolak oleh peninjau Rina (Diskominfotik) sebagai bukti indikator ini: belum ditandatangani",
+    )
+    [upload] = view.unmatched  # its only claim rejected, the upload counts for nothing
+    assert (upload.filename, upload.message) == ("audit.pdf", "ditolak peninjau untuk indikator 29")
+
+
+def test_rejecting_what_the_matcher_never_claimed_says_nothing(catalog):
+    uploads = [audit_report((29, 0.9, "supports"), (30, 0.1, "none"))]
+    city, view, report = inspektorat(catalog, uploads, verdict(30, VerdictKind.REJECTED))
+    assert next(row for row in report.indicators if row.number == 30).rejected == ()
+    assert view.unmatched == []
+
+
+def test_the_pdf_and_the_xlsx_show_the_verdicts_too(catalog):
+    uploads = [audit_report((29, 0.9, "supports"), (30, 0.42, "review"))]
+    verdicts = {AUDIT: {**verdict(29, VerdictKind.REJECTED, "belum ditandatangani")[AUDIT],
+                        **verdict(30, VerdictKind.ACCEPTED, "audit aplikasi")[AUDIT]}}
+    _, _, report = inspektorat(catalog, uploads, verdicts)
+    pdf = pypdfium2.PdfDocument(render_skpd_pdf(report, "28-11-2026 09:00 WITA"))
+    text = " ".join(pdf[number].get_textpage().get_text_range() for number in range(len(pdf))).replace("\r\n", " ")
+    assert "ditolak oleh peninjau Rina (Diskominfotik) sebagai bukti indikator ini: belum ditandatangani" in text
+    assert "dikonfirmasi oleh peninjau Rina (Diskominfotik): audit aplikasi" in text
+    sheet = load_workbook(io.BytesIO(render_skpd_xlsx(report)))["Indikator"]
+    documents = {row[0]: row[7] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert documents[29] == "audit.pdf ditolak oleh peninjau Rina (Diskominfotik) sebagai bukti indikator ini: " \
+                            "belum ditandatangani"
+    assert documents[30] == "audit.pdf - mendukung (dikonfirmasi oleh peninjau Rina (Diskominfotik): audit aplikasi)"
+
+
+def test_a_reviewer_adds_an_indicator_the_matcher_did_not_claim_without_page_or_passage(catalog):
+    uploads = [audit_report((29, 0.9, "supports"))]  # a report on the infrastructure and application audits
+    city, _, report = inspektorat(catalog, uploads, verdict(30, VerdictKind.ACCEPTED))
+    assert indicator_state(city, 30) is EvidenceState.PRESENT
+    [row] = next(row for row in report.indicators if row.number == 30).evidence
+    assert (row.page, row.passage, row.verdict) == (None, "", "mendukung (dikonfirmasi oleh peninjau Rina (Diskominfotik))")
+    assert indicator_state(city, 29) is EvidenceState.PRESENT  # the matcher's own claim still stands
+
+
+def test_a_verdict_holds_for_every_upload_of_the_same_content(catalog):
+    again = f"submissions/{YEAR}/inspektorat/audit-salinan.pdf"
+    uploads = [audit_report((29, 0.9, "supports")), audit_report((29, 0.9, "supports"), key=again)]
+    city, _, _ = inspektorat(catalog, uploads, verdict(29, VerdictKind.REJECTED))
+    assert indicator_state(city, 29) is EvidenceState.MISSING
+
+
+def test_a_verdict_on_other_content_or_an_indicator_the_framework_lacks_changes_nothing(catalog):
+    uploads = [audit_report((29, 0.42, "review"))]
+    city, _, _ = inspektorat(catalog, uploads, {**verdict(29, VerdictKind.ACCEPTED, sha256="b" * 64),
+                                                **verdict(48, VerdictKind.ACCEPTED)})
+    assert indicator_state(city, 29) is EvidenceState.REVIEW
+
+
+def test_reports_without_verdicts_are_the_matchers(catalog):
+    framework, registry = catalog
+    uploads = [audit_report((29, 0.9, "supports"), (30, 0.4, "review"))]
+    assert assess(framework, registry, uploads, YEAR) == assess(framework, registry, uploads, YEAR, verdicts={})
+
+
+# The reviewer's work list ------------------------------------------------------------------------------------------
+
+def test_the_work_list_holds_the_review_matches_no_reviewer_has_decided():
+    uploads = [audit_report((29, 0.9, "supports"), (30, 0.42, "review"), (31, 0.35, "review"))]
+    pending = pending_reviews(uploads, verdict(31, VerdictKind.REJECTED))
+    assert [(item.key, item.indicator, item.page) for item in pending] == [(KEY, 30, 3)]
+    assert [(item.key, item.indicator) for item in decided_reviews(uploads, verdict(31, VerdictKind.REJECTED))] == [
+        (KEY, 31)
+    ]
+
+
+# The state store (SQLite and PostgreSQL) ---------------------------------------------------------------------------
+
+def record_audit_report(store: StateStore) -> StateStore:
+    """The state store after a run read the audit report and left its indicator 30 for review."""
+    store.record_submission(
+        key=KEY, year=YEAR, skpd="inspektorat", filename="audit.pdf", etag="e1", size=10, sha256=AUDIT, status="ok",
+        message="", detail="", fingerprint="f1", run_id="run-1",
+        matches=[{"indicator": 30, "score": 0.42, "decision": "review", "page": 3, "passage": "audit aplikasi"}],
+    )  # fmt: skip
+    return store
+
+
+@pytest.fixture
+def state(empty_state: StateStore) -> StateStore:
+    return record_audit_report(empty_state)
+
+
+def test_a_verdict_is_kept_replaced_by_a_later_one_and_taken_back(catalog, state):
+    framework, _ = catalog
+    record_verdict(state, framework, KEY, 30, VerdictKind.ACCEPTED, "Rina", "laporan audit aplikasi")
+    record_verdict(state, framework, KEY, 30, VerdictKind.REJECTED, "  Budi  ", "hanya rencana audit")
+    [kept] = state.verdicts(framework.id)[AUDIT].values()
+    assert (kept.indicator, kept.verdict, kept.reviewer, kept.note) == (30, "rejected", "Budi", "hanya rencana audit")
+    remove_verdict(state, framework, KEY, 30)
+    assert state.verdicts(framework.id) == {}
+
+
+def test_a_verdict_survives_the_matches_being_replaced_by_a_rematch(catalog, state):
+    framework, _ = catalog
+    record_verdict(state, framework, KEY, 30, VerdictKind.ACCEPTED, "Rina")
+    state.record_submission(key=KEY, year=YEAR, skpd="inspektorat", filename="audit.pdf", etag="e1", size=10,
+                            sha256=AUDIT, status="ok", message="", detail="", fingerprint="f2", run_id="run-2",
+                            matches=[])
+    assert list(state.verdicts(framework.id)[AUDIT]) == [30]
+
+
+def test_a_long_reviewer_name_is_kept_cut_not_refused(catalog, state):
+    framework, _ = catalog
+    record_verdict(state, framework, KEY, 30, VerdictKind.ACCEPTED, "Peninjau " * 60)
+    assert len(state.verdicts(framework.id)[AUDIT][30].reviewer) == REVIEWER_CHARS
+
+
+@pytest.mark.parametrize(
+    ("key", "indicator", "reviewer", "says"),
+    [
+        (f"submissions/{YEAR}/inspektorat/tidak-ada.pdf", 30, "Rina", "no submission"),
+        (KEY, 48, "Rina", "has no indicator 48"),
+        (KEY, 30, "  ", "--by NAME"),
+    ],
+)
+def test_a_verdict_that_cannot_be_kept_is_refused_with_the_reason(catalog, state, key, indicator, reviewer, says):
+    with pytest.raises(ReportsError, match=says):
+        record_verdict(state, catalog[0], key, indicator, VerdictKind.ACCEPTED, reviewer)
+    assert state.verdicts(catalog[0].id) == {}
+
+
+def test_a_submission_not_read_yet_has_no_content_to_decide_on(catalog, state):
+    unread = f"submissions/{YEAR}/inspektorat/baru.pdf"
+    state.record_submission(key=unread, year=YEAR, skpd="inspektorat", filename="baru.pdf", etag="e", size=1,
+                            sha256=None, status="pending", message="", detail="", fingerprint=None, run_id="run-1",
+                            matches=[])
+    with pytest.raises(ReportsError, match="not been read yet"):
+        record_verdict(state, catalog[0], unread, 30, VerdictKind.ACCEPTED, "Rina")
+
+
+def test_taking_back_a_verdict_that_does_not_exist_says_so(catalog, state):
+    with pytest.raises(ReportsError, match="no verdict"):
+        remove_verdict(state, catalog[0], KEY, 30)
+
+
+# The command line --------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def cli_state(tmp_path, monkeypatch) -> StateStore:
+    """The state store the command line finds through SPBE_DATABASE_URL, with the audit report read."""
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    monkeypatch.setenv("SPBE_DATABASE_URL", url)
+    from settings import get_settings
+
+    get_settings.cache_clear()
+    store = record_audit_report(StateStore(url))
+    yield store
+    get_settings.cache_clear()
+
+
+def test_the_reviewer_lists_accepts_and_takes_back_on_the_command_line(capsys, cli_state):
+    assert main(["review", "list", "--year", str(YEAR)]) == 0
+    listed = capsys.readouterr().out
+    assert "1 matches waiting for review" in listed and f"{KEY}  indicator 30  score 0.420" in listed
+
+    assert main(["review", "accept", KEY, "30", "--by", "Rina", "--note", "laporan audit aplikasi"]) == 0
+    assert "indicator 30 accepted by Rina; the reports change with the next run" in capsys.readouterr().out
+    assert main(["review", "list", "--year", str(YEAR)]) == 0
+    assert "0 matches waiting for review" in capsys.readouterr().out
+    assert main(["review", "list", "--year", str(YEAR), "--decided"]) == 0
+    assert "indicator 30: accepted by Rina on " in capsys.readouterr().out
+
+    assert main(["review", "undo", KEY, "30"]) == 0
+    assert cli_state.verdicts("spbe-2024") == {}
+
+
+def test_a_verdict_the_command_line_cannot_keep_is_a_usage_error_with_the_reason(capsys, cli_state):
+    assert main(["review", "reject", f"submissions/{YEAR}/inspektorat/lain.pdf", "30", "--by", "Rina"]) == 2
+    assert "no submission" in capsys.readouterr().err
