@@ -6,7 +6,7 @@ no scripts; the dashboard's heatmap is inline (base64), so the page is one self-
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -23,10 +23,12 @@ TIMEZONE_LABELS = {"Asia/Makassar": "WITA", "Asia/Jakarta": "WIB", "Asia/Jayapur
 _environment = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html"]))
 
 
-def local_timestamp(timezone: str) -> str:
-    """Now as an SKPD clerk reads a time: day-month-year, in the city's zone (WITA for Banjarmasin)."""
-    now = datetime.now(ZoneInfo(timezone)).strftime(TIMESTAMP_FORMAT)
-    return f"{now} {TIMEZONE_LABELS.get(timezone, timezone)}"
+def local_timestamp(timezone: str, moment: datetime | None = None) -> str:
+    """A time as an SKPD clerk reads it: day-month-year, in the city's zone (WITA for Banjarmasin). moment: a time
+    as the state store keeps it (naive, UTC); now if none."""
+    when = moment.replace(tzinfo=UTC) if moment else datetime.now(UTC)
+    local = when.astimezone(ZoneInfo(timezone)).strftime(TIMESTAMP_FORMAT)
+    return f"{local} {TIMEZONE_LABELS.get(timezone, timezone)}"
 
 
 def render_skpd_html(report: SkpdReport, generated_at: str) -> str:

@@ -43,6 +43,7 @@ def _add_claim(parser: argparse.ArgumentParser) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from catalog import load_framework
+    from reports.html import local_timestamp
     from reports.review import decided_reviews, pending_reviews
     from storage.state import StateStore
 
@@ -58,7 +59,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         for item in decided:
             verdict = item.verdict
             print(f"  {item.key}  indicator {item.indicator}: {verdict.verdict} by {verdict.reviewer} "
-                  f"on {verdict.decided_at:%Y-%m-%d}" + (f" — {verdict.note}" if verdict.note else ""))
+                  f"on {local_timestamp(settings.timezone, verdict.decided_at)}"
+                  + (f" — {verdict.note}" if verdict.note else ""))
         return EXIT_OK
     pending = pending_reviews(submissions, verdicts)
     print(f"Year {year}: {len(pending)} matches waiting for review")

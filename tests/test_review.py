@@ -4,6 +4,7 @@ and through every rematch."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 import pypdfium2
 import pytest
@@ -12,6 +13,7 @@ from openpyxl import load_workbook
 from catalog import load_framework, load_skpd_registry
 from reports.completeness import EvidenceState, assess
 from reports.errors import ReportsError
+from reports.html import local_timestamp
 from reports.pdf import render_skpd_pdf
 from reports.review import decided_reviews, pending_reviews, record_verdict, remove_verdict
 from reports.views import skpd_report
@@ -130,6 +132,10 @@ def test_a_verdict_on_other_content_or_an_indicator_the_framework_lacks_changes_
     assert indicator_state(city, 29) is EvidenceState.REVIEW
 
 
+def test_a_stored_time_reads_in_the_citys_zone():
+    assert local_timestamp("Asia/Makassar", datetime(2026, 11, 28, 19, 30)) == "29-11-2026 03:30 WITA"
+
+
 def test_reports_without_verdicts_are_the_matchers(catalog):
     framework, registry = catalog
     uploads = [audit_report((29, 0.9, "supports"), (30, 0.4, "review"))]
@@ -242,7 +248,7 @@ def test_the_reviewer_lists_accepts_and_takes_back_on_the_command_line(capsys, c
     assert main(["review", "list", "--year", str(YEAR)]) == 0
     assert "0 matches waiting for review" in capsys.readouterr().out
     assert main(["review", "list", "--year", str(YEAR), "--decided"]) == 0
-    assert "indicator 30: accepted by Rina on " in capsys.readouterr().out
+    assert "indicator 30: accepted by Rina on " in (decided := capsys.readouterr().out) and "WITA" in decided
 
     assert main(["review", "undo", KEY, "30"]) == 0
     assert cli_state.verdicts("spbe-2024") == {}
