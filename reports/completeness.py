@@ -10,7 +10,8 @@ from extractors.document import Status
 from matching.matcher import Decision, EvidenceRule, Ground
 from storage.state import MatchRow, Submission, Verdict, Verdicts
 
-REJECTED_MESSAGE = "ditolak peninjau untuk indikator {indicator}"  # why an upload that matched now counts for nothing
+# Why an upload the matcher found evidence in counts for nothing, in the words of its SKPD's report.
+REJECTED_MESSAGE = "ditolak oleh peninjau {reviewer} sebagai bukti indikator {indicator} ({name})"
 
 
 class EvidenceState(StrEnum):
@@ -114,20 +115,20 @@ def assess(
               for submission in submissions}
     for submission in submissions:
         best: dict[int, Evidence] = {}
+        rejected: dict[int, Evidence] = {}
         for evidence in claims[submission.key]:
-            if evidence.decision is Decision.NONE:  # rejected by a reviewer
-                for number in framework.group_of(evidence.indicator) & coverage.keys():
-                    coverage[number].rejected.append(evidence)
-                continue
+            chosen = rejected if evidence.decision is Decision.NONE else best  # none: rejected by a reviewer
             for number in framework.group_of(evidence.indicator) & coverage.keys():
-                if number not in best or _rank(evidence, number) < _rank(best[number], number):
-                    best[number] = evidence
+                if number not in chosen or _rank(evidence, number) < _rank(chosen[number], number):
+                    chosen[number] = evidence
         for number, evidence in best.items():
             coverage[number].evidence.append(evidence)
+        for number in rejected.keys() - best.keys():  # once per document, where nothing of it still counts
+            coverage[number].rejected.append(rejected[number])
     for number, item in coverage.items():
         item.evidence.sort(key=lambda evidence: (*_rank(evidence, number), evidence.key))
 
-    per_skpd = [_skpd_view(skpd, coverage, submissions, claims) for skpd in registry.skpd]
+    per_skpd = [_skpd_view(skpd, coverage, submissions, claims, framework) for skpd in registry.skpd]
     partial = len(selected) < len(framework.indicators)
     return CityCompleteness(year=year, coverage=list(coverage.values()), skpd=per_skpd, partial=partial)
 
@@ -136,15 +137,17 @@ def reviewed_claims(submission: Submission, verdicts: Mapping[int, Verdict], fra
     """A document's supports and review claims as its reviewers' verdicts leave them: an accepted one supports,
     also where the matcher saw none (a secondary topic it missed, a scan it could not read: no page or passage
     then); a rejected one is kept as none, with its reviewer, so the report can say why it does not count. A verdict
-    on an indicator the framework no longer has is ignored."""
+    on an indicator holds for the claims on its group (45–47 share their evidence); one on an indicator the
+    framework no longer has is ignored."""
     known = {indicator.number for indicator in framework.indicators}
-    unmatched = [  # what the matcher said of an indicator it kept no row for: nothing
+    matched = {match.indicator for match in submission.matches}
+    unmatched = [  # what the matcher said of an indicator it kept no row for, nor for its group: nothing
         MatchRow(indicator=number, score=0.0, decision=Decision.NONE, page=None, passage="")
-        for number in sorted(verdicts.keys() - {match.indicator for match in submission.matches}) if number in known
+        for number in sorted(verdicts) if number in known and not framework.group_of(number) & matched
     ]
     claims = []
     for match in [*submission.matches, *unmatched]:
-        verdict = verdicts.get(match.indicator)
+        verdict = verdict_on(match.indicator, verdicts, framework)
         if verdict is None:
             if match.decision != Decision.NONE:
                 claims.append(_evidence(submission, match))
@@ -153,6 +156,15 @@ def reviewed_claims(submission: Submission, verdicts: Mapping[int, Verdict], fra
                                   decision=Decision.SUPPORTS if verdict.accepted else Decision.NONE,
                                   reviewer=verdict.reviewer, review_note=verdict.note))
     return claims
+
+
+def verdict_on(indicator: int, verdicts: Mapping[int, Verdict], framework: Framework) -> Verdict | None:
+    """The verdict that decides a claim on an indicator: the one on it, else one on another of its group."""
+    if indicator in verdicts:
+        return verdicts[indicator]
+    if indicator not in {item.number for item in framework.indicators}:
+        return None
+    return next((verdicts[number] for number in sorted(framework.group_of(indicator)) if number in verdicts), None)
 
 
 def _evidence(submission: Submission, match: MatchRow) -> Evidence:
@@ -198,21 +210,31 @@ def _skpd_view(
     coverage: dict[int, IndicatorCoverage],
     submissions: Sequence[Submission],
     claims: Mapping[str, list[Evidence]],
+    framework: Framework,
 ) -> SkpdCompleteness:
     own = [sub for sub in submissions if sub.skpd == skpd.code]
     responsible = [coverage[number] for number in skpd.indicators if number in coverage]
     responsible.sort(key=lambda item: (STATE_ORDER[item.state], item.indicator.number))
-    unreadable = [
-        Upload(sub.filename, sub.key, sub.status, sub.message) for sub in own if sub.status != Status.OK
-    ]
-    unmatched = [
-        Upload(sub.filename, sub.key, sub.status, _rejections(claims[sub.key]))
+    counting = {key for key, found in claims.items() if any(claim.decision is not Decision.NONE for claim in found)}
+    unreadable = [  # an unreadable upload a reviewer accepted is evidence: nothing for its clerk to do
+        Upload(sub.filename, sub.key, sub.status, sub.message)
         for sub in own
-        if sub.status == Status.OK and all(claim.decision is Decision.NONE for claim in claims[sub.key])
+        if sub.status != Status.OK and sub.key not in counting
+    ]
+    unmatched = [  # the extractor's word on it (a scan left without OCR) and any reviewer's rejection
+        Upload(sub.filename, sub.key, sub.status,
+               "; ".join(filter(None, [sub.message, *_rejections(claims[sub.key], framework)])))
+        for sub in own
+        if sub.status == Status.OK and sub.key not in counting
     ]
     return SkpdCompleteness(skpd, responsible, unreadable, unmatched, uploads=len(own))
 
 
-def _rejections(claims: list[Evidence]) -> str:
+def _rejections(claims: list[Evidence], framework: Framework) -> list[str]:
     """Why an upload the matcher found evidence in counts for nothing: a reviewer rejected each of its claims."""
-    return "; ".join(REJECTED_MESSAGE.format(indicator=claim.indicator) for claim in claims)
+    return [
+        REJECTED_MESSAGE.format(reviewer=claim.reviewer, indicator=claim.indicator,
+                                name=framework.indicator(claim.indicator).name)
+        + (f": {claim.review_note}" if claim.review_note else "")
+        for claim in claims
+    ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from catalog import Framework
 from matching.matcher import Decision
 from reports.errors import ReportsError
+from reports.completeness import verdict_on
 from storage.state import StateStore, Submission, Verdict, Verdicts, VerdictKind
 
 
@@ -39,15 +40,23 @@ class DecidedReview:
     verdict: Verdict
 
 
-def pending_reviews(submissions: Sequence[Submission], verdicts: Verdicts) -> list[PendingReview]:
-    """Every review match of these submissions without a verdict, by SKPD, file and indicator."""
+def pending_reviews(submissions: Sequence[Submission], verdicts: Verdicts, framework: Framework) -> list[PendingReview]:
+    """Every review match of these submissions that no verdict decides (one on its group does), by SKPD, file and
+    indicator."""
     return [
         PendingReview(sub.key, sub.skpd, sub.filename, match.indicator, match.score, match.page, match.passage,
                       match.unmet_rule)
         for sub in submissions
         for match in sub.matches
-        if match.decision == Decision.REVIEW and match.indicator not in verdicts.get(sub.sha256 or "", {})
+        if match.decision == Decision.REVIEW
+        and verdict_on(match.indicator, verdicts.get(sub.sha256 or "", {}), framework) is None
     ]
+
+
+def claimed(submission: Submission, indicator: int, framework: Framework) -> bool:
+    """The matcher now claims the indicator, or another of its group, for the document (supports or review)."""
+    group = framework.group_of(indicator)
+    return any(match.indicator in group and match.decision != Decision.NONE for match in submission.matches)
 
 
 def decided_reviews(submissions: Sequence[Submission], verdicts: Verdicts) -> list[DecidedReview]:
@@ -70,8 +79,8 @@ def record_verdict(
 ) -> Submission:
     """Keep a reviewer's verdict on the content of the submission at key; the submission it applies to.
 
-    Refused, with the reason, for an unknown submission or indicator, a submission not read yet (its content is
-    what a verdict is on), or no reviewer's name (a verdict says who decided)."""
+    Refused, with the reason, for an unknown submission or indicator, one removed from the bucket, one whose content
+    was never fetched (a verdict is on the content), or no reviewer's name (a verdict says who decided)."""
     submission = _read_submission(state, framework, key, indicator)
     if not reviewer.strip():
         raise ReportsError("say who decides (--by NAME): the reports name the reviewer of a verdict")
@@ -89,11 +98,17 @@ def remove_verdict(state: StateStore, framework: Framework, key: str, indicator:
 
 
 def _read_submission(state: StateStore, framework: Framework, key: str, indicator: int) -> Submission:
+    """The submission a verdict is on, if a verdict on it can count: one in the bucket whose content a run fetched."""
     if indicator not in {item.number for item in framework.indicators}:
         raise ReportsError(f"{framework.name} has no indicator {indicator} (1–{len(framework.indicators)})")
     submission = state.submission(key)
     if submission is None:
-        raise ReportsError(f"no submission {key!r} in the state store; `spbe-evidence review list` shows the keys")
+        raise ReportsError(f"no submission {key!r} in the state store (an upload is there once a run has read it); "
+                           "`spbe-evidence review list` shows the keys")
+    if submission.removed:
+        raise ReportsError(f"{key} was removed from the bucket and counts for nothing; decide on the upload that "
+                           "replaced it")
     if submission.sha256 is None:
-        raise ReportsError(f"{key} has not been read yet; run `spbe-evidence run` first, then decide on it")
+        raise ReportsError(f"{key} was never downloaded ({submission.status}: {submission.message}), so there is no "
+                           "content to decide on; ask its SKPD for a file the run can fetch")
     return submission

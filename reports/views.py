@@ -43,6 +43,8 @@ GROUND_LABELS = {
 # A Kominfotik reviewer's verdict: who, so the reader knows a person checked it, and the note they wrote.
 REVIEWED_LABEL = "dikonfirmasi oleh peninjau {reviewer}"
 REJECTED_LABEL = "{filename}{uploader} ditolak oleh peninjau {reviewer} sebagai bukti indikator ini"
+# Fields added to the reports after they were first sent: hashed only when not empty (see hashed()).
+HASHED_WHEN_SET = frozenset({"rejected"})
 UPLOAD_STATUS_LABELS = {
     "ok": "terbaca",
     "empty": "kosong",
@@ -178,8 +180,18 @@ class SkpdReport:
 
 def content_hash(view: object) -> str:
     """SHA-256 of a view's content in canonical JSON: equal content, equal hash, on any machine."""
-    payload = json.dumps(asdict(view), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    payload = json.dumps(hashed(asdict(view)), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def hashed(content: object) -> object:
+    """A view's content as its hash reads it: a field a later release added counts only once it says something, so
+    an upgrade sends again only the reports that now read differently."""
+    if isinstance(content, dict):
+        return {name: hashed(value) for name, value in content.items() if value or name not in HASHED_WHEN_SET}
+    if isinstance(content, list | tuple):
+        return [hashed(value) for value in content]
+    return content
 
 
 def skpd_report(

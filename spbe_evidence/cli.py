@@ -167,7 +167,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         if sub.status != "ok":
             print(f"  ! {sub.key}: {sub.status} — {sub.message}")
     print("\n" + coverage_table(pipeline.assess(year)))
-    pending = pending_reviews(submissions, pipeline.state.verdicts(pipeline.framework.id))
+    pending = pending_reviews(submissions, pipeline.state.verdicts(pipeline.framework.id), pipeline.framework)
     print(f"\nMatches waiting for a reviewer: {len(pending)} (`spbe-evidence review list`)")
     print("\nRecent runs:")
     for run in pipeline.state.runs(STATUS_RUNS_SHOWN):

@@ -2,13 +2,22 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from settings import get_settings
+from settings import Settings, get_settings
 from spbe_evidence.errors import UserError
+
+if TYPE_CHECKING:
+    from catalog import Framework
+    from storage.state import StateStore
 
 EXIT_OK = 0
 PASSAGE_SHOWN = 100  # characters of a passage in the list: enough to recognise it, one line
 NEXT_RUN = "the reports change with the next run (nightly, or `spbe-evidence run` now)"
+NOT_CLAIMED = ("note: the matcher does not claim indicator {indicator} (or its group) for this document now; the "
+               "rejection counts only if a later rematch does")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -18,7 +27,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     listing = actions.add_parser("list", help="the year's review matches no reviewer has decided (--decided: verdicts)")
     listing.add_argument("--year", type=int, default=None, help="evaluation year (default: this year, WITA)")
     listing.add_argument("--skpd", default=None, metavar="CODE", help="only this SKPD's uploads")
-    listing.add_argument("--decided", action="store_true", help="list the verdicts recorded instead")
+    listing.add_argument("--decided", action="store_true", help="list the verdicts on the year's uploads instead")
     listing.set_defaults(handler=cmd_list)
 
     for name, verdict, help_text in (
@@ -41,18 +50,28 @@ def _add_claim(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("indicator", type=int, metavar="INDICATOR", help="the indicator's number")
 
 
-def cmd_list(args: argparse.Namespace) -> int:
+@contextmanager
+def reviewing() -> Iterator[tuple[Settings, Framework, StateStore]]:
+    """The settings, framework and state store a review works on; a refused verdict becomes the operator's error."""
     from catalog import load_framework
-    from reports.html import local_timestamp
-    from reports.review import decided_reviews, pending_reviews
+    from reports.errors import ReportsError
     from storage.state import StateStore
 
     settings = get_settings()
-    year = args.year or settings.today_year()
-    framework = load_framework(settings.framework_file)
-    state = StateStore(settings.state_url())
-    submissions = [sub for sub in state.submissions(year) if args.skpd in (None, sub.skpd)]
-    verdicts = state.verdicts(framework.id)
+    try:
+        yield settings, load_framework(settings.framework_file), StateStore(settings.state_url())
+    except ReportsError as error:
+        raise UserError(str(error)) from error
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from reports.html import local_timestamp
+    from reports.review import decided_reviews, pending_reviews
+
+    with reviewing() as (settings, framework, state):
+        year = args.year or settings.today_year()
+        submissions = [sub for sub in state.submissions(year) if args.skpd in (None, sub.skpd)]
+        verdicts = state.verdicts(framework.id)
     if args.decided:
         decided = decided_reviews(submissions, verdicts)
         print(f"Year {year}: {len(decided)} verdicts")
@@ -62,43 +81,32 @@ def cmd_list(args: argparse.Namespace) -> int:
                   f"on {local_timestamp(settings.timezone, verdict.decided_at)}"
                   + (f" — {verdict.note}" if verdict.note else ""))
         return EXIT_OK
-    pending = pending_reviews(submissions, verdicts)
+    pending = pending_reviews(submissions, verdicts, framework)
     print(f"Year {year}: {len(pending)} matches waiting for review")
     for item in pending:
         rule = f" (held by rule: {item.unmet_rule})" if item.unmet_rule else ""
         print(f"  {item.key}  indicator {item.indicator}  score {item.score:.3f}{rule}\n"
-              f"    hal. {item.page}: {item.passage[:PASSAGE_SHOWN]}")
+              f"    page {item.page if item.page is not None else '?'}: {item.passage[:PASSAGE_SHOWN]}")
     return EXIT_OK
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    from catalog import load_framework
-    from reports.errors import ReportsError
-    from reports.review import record_verdict
-    from storage.state import StateStore, VerdictKind
+    from reports.review import claimed, record_verdict
+    from storage.state import VerdictKind
 
-    settings = get_settings()
-    framework = load_framework(settings.framework_file)
-    try:
-        record_verdict(StateStore(settings.state_url()), framework, args.key, args.indicator,
-                       VerdictKind(args.verdict), args.by, args.note)
-    except ReportsError as error:
-        raise UserError(str(error)) from error
-    print(f"{args.key}: indicator {args.indicator} {args.verdict} by {args.by.strip()}; {NEXT_RUN}")
+    verdict = VerdictKind(args.verdict)
+    with reviewing() as (_, framework, state):
+        submission = record_verdict(state, framework, args.key, args.indicator, verdict, args.by, args.note)
+    print(f"{args.key}: indicator {args.indicator} {verdict} by {args.by.strip()}; {NEXT_RUN}")
+    if verdict is VerdictKind.REJECTED and not claimed(submission, args.indicator, framework):
+        print(NOT_CLAIMED.format(indicator=args.indicator))
     return EXIT_OK
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
-    from catalog import load_framework
-    from reports.errors import ReportsError
     from reports.review import remove_verdict
-    from storage.state import StateStore
 
-    settings = get_settings()
-    try:
-        remove_verdict(StateStore(settings.state_url()), load_framework(settings.framework_file), args.key,
-                       args.indicator)
-    except ReportsError as error:
-        raise UserError(str(error)) from error
+    with reviewing() as (_, framework, state):
+        remove_verdict(state, framework, args.key, args.indicator)
     print(f"{args.key}: the verdict on indicator {args.indicator} is taken back; {NEXT_RUN}")
     return EXIT_OK

@@ -53,6 +53,7 @@ FILENAME_CHARS = 512  # the submissions table's filename column: the name shown 
 FILENAME_TAIL_CHARS = 16  # of a name cut to fit, the end kept, so that its extension still shows
 CUT_MARK = "…"
 REVIEWER_CHARS = 255  # the verdicts table's reviewer column
+VERDICT_ATTEMPTS = 2  # the second finds the row a simultaneous first insert made, and updates it
 
 
 def utcnow() -> datetime:
@@ -504,12 +505,18 @@ class StateStore:
     def record_verdict(
         self, *, framework: str, sha256: str, indicator: int, verdict: VerdictKind, reviewer: str, note: str
     ) -> None:
-        """Keep a reviewer's verdict; a later one on the same document and indicator replaces it."""
-        with self.session() as session:
-            session.merge(
-                Verdict(framework=framework, sha256=sha256, indicator=indicator, verdict=verdict,
-                        reviewer=fitted(reviewer, REVIEWER_CHARS, CUT_MARK), note=note, decided_at=utcnow())
-            )
+        """Keep a reviewer's verdict; a later one on the same document and indicator replaces it, also one another
+        reviewer keeps at the same moment (the insert that loses the race is made an update)."""
+        row = dict(framework=framework, sha256=sha256, indicator=indicator, verdict=verdict,
+                   reviewer=fitted(reviewer, REVIEWER_CHARS, CUT_MARK), note=note)
+        for attempt in range(VERDICT_ATTEMPTS):
+            try:
+                with self.session() as session:
+                    session.merge(Verdict(**row, decided_at=utcnow()))
+                return
+            except IntegrityError:
+                if attempt == VERDICT_ATTEMPTS - 1:
+                    raise
 
     def remove_verdict(self, framework: str, sha256: str, indicator: int) -> bool:
         """Take a verdict back, so the matcher's decision stands again; False if there was none."""

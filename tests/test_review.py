@@ -3,7 +3,10 @@ command line. A verdict is on a document's content and one indicator, so it hold
 and through every rematch."""
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+from dataclasses import asdict
 from datetime import datetime
 
 import pypdfium2
@@ -35,10 +38,12 @@ def catalog():
     return framework, load_skpd_registry(settings.skpd_file, framework)
 
 
-def audit_report(*matches: tuple[int, float, str], key: str = KEY, sha256: str | None = AUDIT) -> Submission:
+def audit_report(
+    *matches: tuple[int, float, str], key: str = KEY, sha256: str | None = AUDIT, status: str = "ok"
+) -> Submission:
     """The Inspektorat's audit report with its stored matches."""
     return Submission(
-        key=key, year=YEAR, skpd="inspektorat", filename=key.rsplit("/", 1)[-1], status="ok", sha256=sha256,
+        key=key, year=YEAR, skpd="inspektorat", filename=key.rsplit("/", 1)[-1], status=status, sha256=sha256,
         matches=[
             MatchRow(rank=rank, indicator=number, score=score, decision=decision, page=3, passage=f"bukti {number}")
             for rank, (number, score, decision) in enumerate(matches, start=1)
@@ -83,7 +88,46 @@ def test_a_rejected_supports_is_no_evidence_and_the_report_says_who_rejected_it_
         "audit.pdf ditolak oleh peninjau Rina (Diskominfotik) sebagai bukti indikator ini: belum ditandatangani",
     )
     [upload] = view.unmatched  # its only claim rejected, the upload counts for nothing
-    assert (upload.filename, upload.message) == ("audit.pdf", "ditolak peninjau untuk indikator 29")
+    assert (upload.filename, upload.message) == (
+        "audit.pdf", "ditolak oleh peninjau Rina (Diskominfotik) sebagai bukti indikator 29 (Tingkat Kematangan "
+        "Pelaksanaan Audit Infrastruktur SPBE): belum ditandatangani"
+    )
+
+
+def test_an_unmatched_upload_keeps_the_extractors_word_beside_the_rejection(catalog):
+    scan = audit_report((29, 0.9, "supports"))
+    scan.message = "Halaman pindaian tidak dibaca (OCR dilewati)"
+    _, view, _ = inspektorat(catalog, [scan], verdict(29, VerdictKind.REJECTED))
+    assert view.unmatched[0].message.startswith("Halaman pindaian tidak dibaca (OCR dilewati); ditolak oleh peninjau")
+
+
+def test_an_unreadable_upload_a_reviewer_accepted_is_evidence_and_no_longer_listed_unreadable(catalog):
+    scan = audit_report(status="empty")  # a scan without a text layer that OCR could not read either
+    scan.message = "Berkas ini tidak berisi teks yang dapat dibaca"
+    city, view, _ = inspektorat(catalog, [scan], verdict(29, VerdictKind.ACCEPTED, "dibaca manual"))
+    assert indicator_state(city, 29) is EvidenceState.PRESENT
+    assert view.unreadable == [] and view.unmatched == []
+
+
+def test_a_verdict_on_one_sector_service_slot_decides_the_claims_on_its_group(catalog):
+    """45–47 share their evidence, so the reviewer's word on one of them is on all three."""
+    uploads = [audit_report((45, 0.42, "review"), (46, 0.40, "review"))]
+    rejected, _, report = inspektorat(catalog, uploads, verdict(45, VerdictKind.REJECTED))
+    assert {indicator_state(rejected, number) for number in (45, 46, 47)} == {EvidenceState.MISSING}
+    assert [len(item.rejected) for item in rejected.coverage if item.indicator.number in (45, 46, 47)] == [1, 1, 1]
+    accepted, _, _ = inspektorat(catalog, uploads, verdict(47, VerdictKind.ACCEPTED))
+    assert {indicator_state(accepted, number) for number in (45, 46, 47)} == {EvidenceState.PRESENT}
+    assert pending_reviews(uploads, verdict(47, VerdictKind.ACCEPTED), catalog[0]) == []
+
+
+def test_a_report_without_verdicts_hashes_as_before_verdicts_existed(catalog):
+    """An upgrade sends again only the reports that now read differently."""
+    _, _, report = inspektorat(catalog, [audit_report((29, 0.9, "supports"))], {})
+    before = asdict(report)
+    for row in before["indicators"]:
+        del row["rejected"]
+    payload = json.dumps(before, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert report.content_hash == hashlib.sha256(payload.encode()).hexdigest()
 
 
 def test_rejecting_what_the_matcher_never_claimed_says_nothing(catalog):
@@ -144,9 +188,9 @@ def test_reports_without_verdicts_are_the_matchers(catalog):
 
 # The reviewer's work list ------------------------------------------------------------------------------------------
 
-def test_the_work_list_holds_the_review_matches_no_reviewer_has_decided():
+def test_the_work_list_holds_the_review_matches_no_reviewer_has_decided(catalog):
     uploads = [audit_report((29, 0.9, "supports"), (30, 0.42, "review"), (31, 0.35, "review"))]
-    pending = pending_reviews(uploads, verdict(31, VerdictKind.REJECTED))
+    pending = pending_reviews(uploads, verdict(31, VerdictKind.REJECTED), catalog[0])
     assert [(item.key, item.indicator, item.page) for item in pending] == [(KEY, 30, 3)]
     assert [(item.key, item.indicator) for item in decided_reviews(uploads, verdict(31, VerdictKind.REJECTED))] == [
         (KEY, 31)
@@ -209,13 +253,19 @@ def test_a_verdict_that_cannot_be_kept_is_refused_with_the_reason(catalog, state
     assert state.verdicts(catalog[0].id) == {}
 
 
-def test_a_submission_not_read_yet_has_no_content_to_decide_on(catalog, state):
-    unread = f"submissions/{YEAR}/inspektorat/baru.pdf"
-    state.record_submission(key=unread, year=YEAR, skpd="inspektorat", filename="baru.pdf", etag="e", size=1,
-                            sha256=None, status="pending", message="", detail="", fingerprint=None, run_id="run-1",
-                            matches=[])
-    with pytest.raises(ReportsError, match="not been read yet"):
-        record_verdict(state, catalog[0], unread, 30, VerdictKind.ACCEPTED, "Rina")
+def test_an_upload_never_downloaded_has_no_content_to_decide_on(catalog, state):
+    too_large = f"submissions/{YEAR}/inspektorat/video.mp4"
+    state.record_submission(key=too_large, year=YEAR, skpd="inspektorat", filename="video.mp4", etag="e", size=1,
+                            sha256=None, status="too_large", message="Berkas terlalu besar", detail="",
+                            fingerprint=None, run_id="run-1", matches=[])
+    with pytest.raises(ReportsError, match=r"never downloaded \(too_large: Berkas terlalu besar\)"):
+        record_verdict(state, catalog[0], too_large, 30, VerdictKind.ACCEPTED, "Rina")
+
+
+def test_an_upload_removed_from_the_bucket_is_not_decided_on(catalog, state):
+    state.mark_removed(YEAR, present_keys=set())
+    with pytest.raises(ReportsError, match="removed from the bucket"):
+        record_verdict(state, catalog[0], KEY, 30, VerdictKind.ACCEPTED, "Rina")
 
 
 def test_taking_back_a_verdict_that_does_not_exist_says_so(catalog, state):
@@ -252,6 +302,11 @@ def test_the_reviewer_lists_accepts_and_takes_back_on_the_command_line(capsys, c
 
     assert main(["review", "undo", KEY, "30"]) == 0
     assert cli_state.verdicts("spbe-2024") == {}
+
+
+def test_rejecting_what_the_matcher_does_not_claim_is_kept_with_a_note(capsys, cli_state):
+    assert main(["review", "reject", KEY, "12", "--by", "Rina"]) == 0
+    assert "the matcher does not claim indicator 12 (or its group) for this document now" in capsys.readouterr().out
 
 
 def test_a_verdict_the_command_line_cannot_keep_is_a_usage_error_with_the_reason(capsys, cli_state):
