@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from catalog import Framework, SkpdRegistry, load_framework, load_skpd_registry
 from settings import Settings, get_settings
 from storage.local_server import LocalS3Server
 from storage.objects import ObjectStore
@@ -68,6 +69,14 @@ def environment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator
     get_settings.cache_clear()
     yield settings
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def catalog() -> tuple[Framework, SkpdRegistry]:
+    """The shipped framework (SPBE 2024) and the Banjarmasin SKPD registry, as the reports read them."""
+    settings = Settings(_env_file=None)
+    framework = load_framework(settings.framework_file)
+    return framework, load_skpd_registry(settings.skpd_file, framework)
 
 
 @pytest.fixture(scope="session")

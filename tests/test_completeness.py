@@ -3,22 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from catalog import load_framework, load_skpd_registry
 from matching.matcher import EvidenceRule, Ground
 from reports.completeness import EvidenceState, assess
 from reports.html import coverage_table, local_timestamp, render_skpd_html
-from settings import Settings
 from reports.views import GROUND_LABELS, UNMET_RULE_LABELS, skpd_report
 from storage.state import MatchRow, Submission
 
 YEAR = 2026
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    settings = Settings(_env_file=None)
-    framework = load_framework(settings.framework_file)
-    return framework, load_skpd_registry(settings.skpd_file, framework)
 
 
 def submission(skpd: str, filename: str, *matches: tuple[int, float, str], status: str = "ok", message: str = "") -> Submission:

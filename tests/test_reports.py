@@ -11,7 +11,6 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from catalog import load_framework, load_skpd_registry
 from extractors.document import Block, BlockKind, Document, Page, Status, TextSource
 from reports.completeness import EvidenceState, assess
 from reports.evidence_age import DocumentDate, EvidenceAge, document_date
@@ -21,18 +20,10 @@ from reports.pdf import latin1, render_skpd_pdf
 from reports.summary import city_summary, summary_markdown
 from reports.views import skpd_report
 from reports.xlsx import render_city_xlsx, render_skpd_xlsx
-from settings import Settings
 from storage.state import MatchRow, Submission
 
 YEAR = 2026
 GENERATED_AT = "01-07-2026 02:00 WITA"
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    settings = Settings(_env_file=None)
-    framework = load_framework(settings.framework_file)
-    return framework, load_skpd_registry(settings.skpd_file, framework)
 
 
 def upload(

@@ -13,7 +13,6 @@ import pypdfium2
 import pytest
 from openpyxl import load_workbook
 
-from catalog import load_framework, load_skpd_registry
 from reports.completeness import EvidenceState, assess
 from reports.errors import ReportsError
 from reports.html import local_timestamp
@@ -21,7 +20,6 @@ from reports.pdf import render_skpd_pdf
 from reports.review import decided_reviews, pending_reviews, record_verdict, remove_verdict
 from reports.views import skpd_report
 from reports.xlsx import render_skpd_xlsx
-from settings import Settings
 from spbe_evidence.cli import main
 from storage.state import REVIEWER_CHARS, MatchRow, StateStore, Submission, Verdict, VerdictKind
 from test_state import postgres_url, state as empty_state  # noqa: F401  (the state store on both databases)
@@ -29,13 +27,6 @@ from test_state import postgres_url, state as empty_state  # noqa: F401  (the st
 YEAR = 2026
 AUDIT = "a" * 64  # the audit report's content
 KEY = f"submissions/{YEAR}/inspektorat/audit.pdf"
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    settings = Settings(_env_file=None)
-    framework = load_framework(settings.framework_file)
-    return framework, load_skpd_registry(settings.skpd_file, framework)
 
 
 def audit_report(
