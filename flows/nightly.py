@@ -30,6 +30,7 @@ from flows.operations import (
     start_helpers,
 )
 from flows.pipeline import Log, Outcome, Pipeline, Processed, RunTotals, processes_for, share_cores, worker_name
+from flows.review import publish_work_list
 from flows.send_reports import send_reports as send_reports_flow
 from reports.completeness import CityCompleteness
 from reports.html import coverage_table
@@ -242,6 +243,7 @@ def run_year(
     log.info("Run %s done in %.1f s (%s): %s", run_id, stopwatch.total, stopwatch, totals_line(counts))
     if not city.partial:  # the artifacts' history is of the whole city, like the latest reports
         publish_summary_artifacts(publication.summary)
+        publish_work_list(state, pipeline.framework, year)
     city_files = published_files(publication.city)
     return {
         "run_id": run_id,

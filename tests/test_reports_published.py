@@ -18,6 +18,7 @@ from prefect.artifacts import Artifact
 from catalog import load_framework, load_skpd_registry
 from extractors.document import Block, BlockKind, Document, Page, Status, TextSource
 from flows.nightly import RANKING_ARTIFACT_KEY, SUMMARY_ARTIFACT_KEY, nightly
+from flows.review import WORK_LIST_ARTIFACT_KEY
 from reports.completeness import EvidenceState
 from reports.evidence_age import DocumentDate, read_document_dates
 from reports.heatmap import STATE_COLOURS
@@ -91,13 +92,15 @@ def test_the_dashboard_renders_in_headless_chromium(published_reports, tmp_path)
     assert tuple(int(missing[i:i + 2], 16) for i in (1, 3, 5)) in colours  # the heatmap's cells were drawn
 
 
-def test_the_city_summary_is_a_prefect_artifact_with_a_stable_key(published_reports):
+def test_the_city_summary_and_the_review_work_list_are_prefect_artifacts_with_stable_keys(published_reports):
     year = published_reports["year"]
     markdown = Artifact.get(SUMMARY_ARTIFACT_KEY.format(year=year))
     assert markdown.type == "markdown" and "Peringkat SKPD" in markdown.data
     table = Artifact.get(RANKING_ARTIFACT_KEY.format(year=year))
     rows = json.loads(table.data)
     assert table.type == "table" and [row["peringkat"] for row in rows] == list(range(1, len(rows) + 1))
+    work_list = Artifact.get(WORK_LIST_ARTIFACT_KEY.format(year=year))  # the reviewer's: nothing waits here
+    assert work_list.type == "table" and json.loads(work_list.data) == []
 
 
 def test_a_rerun_with_nothing_changed_publishes_the_same_content(published_reports, store):

@@ -12,8 +12,10 @@ from datetime import datetime
 import pypdfium2
 import pytest
 from openpyxl import load_workbook
+from prefect.artifacts import Artifact
 
 from reports.completeness import EvidenceState, assess
+from flows.review import WORK_LIST_ARTIFACT_KEY, ReviewAction, review
 from reports.errors import ReportsError
 from reports.html import local_timestamp
 from reports.pdf import render_skpd_pdf
@@ -303,3 +305,33 @@ def test_rejecting_what_the_matcher_does_not_claim_is_kept_with_a_note(capsys, c
 def test_a_verdict_the_command_line_cannot_keep_is_a_usage_error_with_the_reason(capsys, cli_state):
     assert main(["review", "reject", f"submissions/{YEAR}/inspektorat/lain.pdf", "30", "--by", "Rina"]) == 2
     assert "no submission" in capsys.readouterr().err
+
+
+# Through Prefect: the review deployment, for reviewers who work in the Prefect UI ----------------------------------
+
+@pytest.fixture
+def reviewed_in_prefect(environment, prefect_harness) -> StateStore:
+    """The deployment's settings, with the audit report read and its indicator 30 waiting for review."""
+    return record_audit_report(StateStore(environment.state_url()))
+
+
+def work_list(year: int = YEAR) -> list[dict]:
+    artifact = Artifact.get(WORK_LIST_ARTIFACT_KEY.format(year=year))
+    assert artifact.type == "table"
+    return json.loads(artifact.data)
+
+
+def test_the_review_flow_publishes_the_work_list_and_records_a_verdict(reviewed_in_prefect):
+    assert review(year=YEAR) == {"year": YEAR, "action": "list", "pending": 1}
+    [row] = work_list()
+    assert (row["kunci"], row["indikator"], row["halaman"], row["kutipan"]) == (KEY, 30, 3, "audit aplikasi")
+
+    result = review(action=ReviewAction.ACCEPT, key=KEY, indicator=30, reviewer="Rina", note="audit aplikasi", year=YEAR)
+    assert result["pending"] == 0 and work_list() == []
+    assert reviewed_in_prefect.verdicts("spbe-2024")[AUDIT][30].reviewer == "Rina"
+
+
+def test_a_verdict_the_review_flow_cannot_keep_fails_the_run_with_the_reason(reviewed_in_prefect):
+    with pytest.raises(ReportsError, match="--by NAME"):
+        review(action=ReviewAction.REJECT, key=KEY, indicator=30, reviewer="", year=YEAR)
+    assert reviewed_in_prefect.verdicts("spbe-2024") == {}
