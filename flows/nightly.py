@@ -242,8 +242,12 @@ def run_year(
     state.finish_run(run_id, RunStatus.COMPLETED, counts)
     log.info("Run %s done in %.1f s (%s): %s", run_id, stopwatch.total, stopwatch, totals_line(counts))
     if not city.partial:  # the artifacts' history is of the whole city, like the latest reports
-        publish_summary_artifacts(publication.summary)
-        publish_work_list(state, pipeline.framework, year)
+        try:
+            publish_summary_artifacts(publication.summary)
+            publish_work_list(state, pipeline.framework, year)
+        except Exception as error:  # the UI's copies only: the reports are published, and must still be sent
+            log.warning("Run %s: the Prefect artifacts (city summary, review work list) were not published: %s",
+                        run_id, error)
     city_files = published_files(publication.city)
     return {
         "run_id": run_id,

@@ -9,11 +9,18 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from catalog import Framework, load_framework
-from reports.review import PendingReview, pending_reviews, record_verdict, remove_verdict
+from reports.errors import ReportsError
+from reports.review import (
+    WORK_LIST_ARTIFACT_KEY,
+    PendingReview,
+    pending_reviews,
+    record_verdict,
+    remove_verdict,
+    unclaimed_rejection,
+)
 from settings import get_settings
 from storage.state import StateStore, VerdictKind
 
-WORK_LIST_ARTIFACT_KEY = "spbe-perlu-ditinjau-{year}"
 PASSAGE_SHOWN = 200  # characters of the passage in the work list: enough to recognise the evidence
 
 
@@ -37,18 +44,25 @@ def review(
     year: int | None = None,
 ) -> dict:
     """Accept or reject a submission's claim to an indicator (key: its object key, as the work list shows it), or
-    undo a verdict; then publish the year's matches still waiting for a reviewer. The reports change with the next
-    run. A verdict that cannot be kept fails the run with the reason, and keeps nothing."""
+    undo a verdict; then publish the matches of the submission's year still waiting for a reviewer (with list: of
+    year, this year if empty). The reports change with the next run. A verdict that cannot be kept fails the run
+    with the reason, and keeps nothing."""
     logger = get_run_logger()
     settings = get_settings()
     framework = load_framework(settings.framework_file)
     state = StateStore(settings.state_url())
+    if action is ReviewAction.LIST and (key or indicator):
+        raise ReportsError("action is list, which records nothing: choose accept, reject or undo for a verdict on "
+                           f"{key or 'a submission'}")
     if action is ReviewAction.UNDO:
-        remove_verdict(state, framework, key, indicator)
+        year = remove_verdict(state, framework, key, indicator).year
         logger.info("%s: the verdict on indicator %s is taken back", key, indicator)
     elif action in VERDICT_OF:
-        record_verdict(state, framework, key, indicator, VERDICT_OF[action], reviewer, note)
+        submission = record_verdict(state, framework, key, indicator, VERDICT_OF[action], reviewer, note)
+        year = submission.year
         logger.info("%s: indicator %s %s by %s", key, indicator, VERDICT_OF[action], reviewer.strip())
+        if warning := unclaimed_rejection(submission, indicator, VERDICT_OF[action], framework):
+            logger.warning(warning)
     year = year or settings.today_year()
     pending = publish_work_list(state, framework, year)
     return {"year": year, "action": str(action), "pending": len(pending)}
@@ -73,7 +87,7 @@ def publish_work_list(state: StateStore, framework: Framework, year: int) -> lis
             }
             for item in pending
         ],
-        description=f"Kecocokan data dukung SPBE {year} yang menunggu peninjau: terima atau tolak dengan deployment "
-        "spbe-review/review (action accept/reject, key, indicator, reviewer, note)",
+        description=f"{len(pending)} kecocokan data dukung SPBE {year} menunggu peninjau: terima atau tolak dengan "
+        "deployment spbe-review/review (action accept/reject, key, indicator, reviewer, note)",
     )
     return pending

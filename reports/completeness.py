@@ -127,6 +127,7 @@ def assess(
             coverage[number].rejected.append(rejected[number])
     for number, item in coverage.items():
         item.evidence.sort(key=lambda evidence: (*_rank(evidence, number), evidence.key))
+        item.rejected.sort(key=lambda evidence: evidence.key)
 
     per_skpd = [_skpd_view(skpd, coverage, submissions, claims, framework) for skpd in registry.skpd]
     partial = len(selected) < len(framework.indicators)
@@ -136,9 +137,9 @@ def assess(
 def reviewed_claims(submission: Submission, verdicts: Mapping[int, Verdict], framework: Framework) -> list[Evidence]:
     """A document's supports and review claims as its reviewers' verdicts leave them: an accepted one supports,
     also where the matcher saw none (a secondary topic it missed, a scan it could not read: no page or passage
-    then); a rejected one is kept as none, with its reviewer, so the report can say why it does not count. A verdict
-    on an indicator holds for the claims on its group (45–47 share their evidence); one on an indicator the
-    framework no longer has is ignored."""
+    then); a rejected one is kept once, as none on the indicator the reviewer named, so the report can say why it
+    does not count. A verdict on an indicator holds for the claims on its group (45–47 share their evidence); one on
+    an indicator the framework no longer has is ignored."""
     known = {indicator.number for indicator in framework.indicators}
     matched = {match.indicator for match in submission.matches}
     unmatched = [  # what the matcher said of an indicator it kept no row for, nor for its group: nothing
@@ -146,15 +147,20 @@ def reviewed_claims(submission: Submission, verdicts: Mapping[int, Verdict], fra
         for number in sorted(verdicts) if number in known and not framework.group_of(number) & matched
     ]
     claims = []
+    rejections: set[int] = set()  # the verdicts already said: one rejection decides its group's claims at once
     for match in [*submission.matches, *unmatched]:
         verdict = verdict_on(match.indicator, verdicts, framework)
         if verdict is None:
             if match.decision != Decision.NONE:
                 claims.append(_evidence(submission, match))
-        elif verdict.accepted or match.decision != Decision.NONE:  # rejecting what was never claimed says nothing
+        elif verdict.accepted:
             claims.append(replace(_evidence(submission, match), unmet_rule=None, ground=None,
-                                  decision=Decision.SUPPORTS if verdict.accepted else Decision.NONE,
-                                  reviewer=verdict.reviewer, review_note=verdict.note))
+                                  decision=Decision.SUPPORTS, reviewer=verdict.reviewer, review_note=verdict.note))
+        elif match.decision != Decision.NONE and verdict.indicator not in rejections:  # never claimed: nothing said
+            rejections.add(verdict.indicator)
+            claims.append(replace(_evidence(submission, match), indicator=verdict.indicator, unmet_rule=None,
+                                  ground=None, decision=Decision.NONE, reviewer=verdict.reviewer,
+                                  review_note=verdict.note))
     return claims
 
 

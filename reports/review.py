@@ -16,6 +16,8 @@ from reports.errors import ReportsError
 from reports.completeness import verdict_on
 from storage.state import StateStore, Submission, Verdict, Verdicts, VerdictKind
 
+WORK_LIST_ARTIFACT_KEY = "spbe-perlu-ditinjau-{year}"  # the Prefect table artifact of pending_reviews, per year
+
 
 @dataclass(frozen=True)
 class PendingReview:
@@ -77,24 +79,35 @@ def record_verdict(
     reviewer: str,
     note: str = "",
 ) -> Submission:
-    """Keep a reviewer's verdict on the content of the submission at key; the submission it applies to.
+    """Keep a reviewer's verdict on the content of the submission at key (it replaces one on another indicator of
+    the group, whose evidence is shared); the submission it applies to.
 
     Refused, with the reason, for an unknown submission or indicator, one removed from the bucket, one whose content
     was never fetched (a verdict is on the content), or no reviewer's name (a verdict says who decided)."""
     submission = _read_submission(state, framework, key, indicator)
     if not reviewer.strip():
-        raise ReportsError("say who decides (--by NAME): the reports name the reviewer of a verdict")
+        raise ReportsError("say who decides (the reviewer's name): the reports name the reviewer of a verdict")
     state.record_verdict(framework=framework.id, sha256=submission.sha256, indicator=indicator, verdict=verdict,
-                         reviewer=reviewer.strip(), note=note.strip())
+                         reviewer=reviewer.strip(), note=note.strip(), group=framework.group_of(indicator))
     return submission
 
 
 def remove_verdict(state: StateStore, framework: Framework, key: str, indicator: int) -> Submission:
-    """Take back the verdict on the submission's content, so the matcher's decision stands again."""
+    """Take back the verdict on the submission's content for the indicator (or another of its group), so the
+    matcher's decision stands again."""
     submission = _read_submission(state, framework, key, indicator)
-    if not state.remove_verdict(framework.id, submission.sha256, indicator):
+    if not state.remove_verdict(framework.id, submission.sha256, framework.group_of(indicator)):
         raise ReportsError(f"no verdict on {key} for indicator {indicator} to take back")
     return submission
+
+
+def unclaimed_rejection(submission: Submission, indicator: int, verdict: VerdictKind, framework: Framework) -> str:
+    """What a reviewer should know of a rejection the matcher has nothing to reject for: it changes no report until
+    a later rematch claims the indicator; empty otherwise."""
+    if verdict is not VerdictKind.REJECTED or claimed(submission, indicator, framework):
+        return ""
+    return (f"the matcher does not claim indicator {indicator} (or its group) for this document now; the rejection "
+            "counts only if a later rematch does")
 
 
 def _read_submission(state: StateStore, framework: Framework, key: str, indicator: int) -> Submission:
@@ -104,7 +117,8 @@ def _read_submission(state: StateStore, framework: Framework, key: str, indicato
     submission = state.submission(key)
     if submission is None:
         raise ReportsError(f"no submission {key!r} in the state store (an upload is there once a run has read it); "
-                           "`spbe-evidence review list` shows the keys")
+                           "the work list shows the keys (`spbe-evidence review list`, or the Prefect artifact "
+                           f"{WORK_LIST_ARTIFACT_KEY.format(year='YEAR')})")
     if submission.removed:
         raise ReportsError(f"{key} was removed from the bucket and counts for nothing; decide on the upload that "
                            "replaced it")

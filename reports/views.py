@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 
 from catalog import Framework, Indicator, SkpdRegistry
 from matching.matcher import Decision, EvidenceRule, Ground
@@ -43,8 +43,8 @@ GROUND_LABELS = {
 # A Kominfotik reviewer's verdict: who, so the reader knows a person checked it, and the note they wrote.
 REVIEWED_LABEL = "dikonfirmasi oleh peninjau {reviewer}"
 REJECTED_LABEL = "{filename}{uploader} ditolak oleh peninjau {reviewer} sebagai bukti indikator ini"
-# Fields added to the reports after they were first sent: hashed only when not empty (see hashed()).
-HASHED_WHEN_SET = frozenset({"rejected"})
+# Marks a field added to the reports after they were first sent: hashed only when not empty (see hashed()).
+ADDED_LATER = "added_later"
 UPLOAD_STATUS_LABELS = {
     "ok": "terbaca",
     "empty": "kosong",
@@ -108,7 +108,7 @@ class IndicatorRow:
     state: EvidenceState
     covered_by_others: bool  # evidence exists city-wide, but none uploaded by this SKPD
     evidence: tuple[EvidenceRow, ...]
-    rejected: tuple[str, ...]  # documents a reviewer rejected for this indicator, who did and why
+    rejected: tuple[str, ...] = field(metadata={ADDED_LATER: True})  # documents a reviewer rejected for it: who, why
     accepted_evidence: str  # what the regulation accepts; empty once there is evidence
     levels: tuple[LevelGuide, ...]  # empty once there is evidence
     age: EvidenceAge | None
@@ -180,17 +180,24 @@ class SkpdReport:
 
 def content_hash(view: object) -> str:
     """SHA-256 of a view's content in canonical JSON: equal content, equal hash, on any machine."""
-    payload = json.dumps(hashed(asdict(view)), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    payload = json.dumps(hashed(view), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def hashed(content: object) -> object:
-    """A view's content as its hash reads it: a field a later release added counts only once it says something, so
-    an upgrade sends again only the reports that now read differently."""
-    if isinstance(content, dict):
-        return {name: hashed(value) for name, value in content.items() if value or name not in HASHED_WHEN_SET}
+    """A view's content as its hash reads it (dataclasses as dicts, as asdict() gives them): a field a later release
+    added (marked ADDED_LATER) counts only once it says something, so an upgrade sends again only the reports that
+    now read differently."""
+    if is_dataclass(content) and not isinstance(content, type):
+        return {
+            item.name: hashed(value)
+            for item in fields(content)
+            if (value := getattr(content, item.name)) or not item.metadata.get(ADDED_LATER)
+        }
     if isinstance(content, list | tuple):
         return [hashed(value) for value in content]
+    if isinstance(content, dict):
+        return {name: hashed(value) for name, value in content.items()}
     return content
 
 

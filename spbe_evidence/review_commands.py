@@ -16,8 +16,6 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 PASSAGE_SHOWN = 100  # characters of a passage in the list: enough to recognise it, one line
 NEXT_RUN = "the reports change with the next run (nightly, or `spbe-evidence run` now)"
-NOT_CLAIMED = ("note: the matcher does not claim indicator {indicator} (or its group) for this document now; the "
-               "rejection counts only if a later rematch does")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -91,15 +89,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    from reports.review import claimed, record_verdict
+    from reports.review import record_verdict, unclaimed_rejection
     from storage.state import VerdictKind
 
     verdict = VerdictKind(args.verdict)
     with reviewing() as (_, framework, state):
         submission = record_verdict(state, framework, args.key, args.indicator, verdict, args.by, args.note)
     print(f"{args.key}: indicator {args.indicator} {verdict} by {args.by.strip()}; {NEXT_RUN}")
-    if verdict is VerdictKind.REJECTED and not claimed(submission, args.indicator, framework):
-        print(NOT_CLAIMED.format(indicator=args.indicator))
+    if warning := unclaimed_rejection(submission, args.indicator, verdict, framework):
+        print(f"note: {warning}")
     return EXIT_OK
 
 

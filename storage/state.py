@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import (
     JSON,
     ColumnElement,
+    Delete,
     Float,
     ForeignKey,
     Integer,
@@ -503,30 +504,42 @@ class StateStore:
 
     # Reviewers' verdicts
     def record_verdict(
-        self, *, framework: str, sha256: str, indicator: int, verdict: VerdictKind, reviewer: str, note: str
+        self,
+        *,
+        framework: str,
+        sha256: str,
+        indicator: int,
+        verdict: VerdictKind,
+        reviewer: str,
+        note: str,
+        group: Collection[int] = (),
     ) -> None:
-        """Keep a reviewer's verdict; a later one on the same document and indicator replaces it, also one another
-        reviewer keeps at the same moment (the insert that loses the race is made an update)."""
+        """Keep a reviewer's verdict; it replaces any earlier one on the same document and indicator, or on another of
+        the indicator's group (whose evidence is shared: one verdict decides them all), also one another reviewer
+        keeps at the same moment (the insert that loses the race is made an update)."""
         row = dict(framework=framework, sha256=sha256, indicator=indicator, verdict=verdict,
                    reviewer=fitted(reviewer, REVIEWER_CHARS, CUT_MARK), note=note)
         for attempt in range(VERDICT_ATTEMPTS):
             try:
                 with self.session() as session:
+                    session.execute(self._delete_verdicts(framework, sha256, set(group) - {indicator}))
                     session.merge(Verdict(**row, decided_at=utcnow()))
                 return
             except IntegrityError:
                 if attempt == VERDICT_ATTEMPTS - 1:
                     raise
 
-    def remove_verdict(self, framework: str, sha256: str, indicator: int) -> bool:
-        """Take a verdict back, so the matcher's decision stands again; False if there was none."""
+    def remove_verdict(self, framework: str, sha256: str, indicators: Collection[int]) -> bool:
+        """Take back the verdict on the document for any of these indicators (a group), so the matcher's decision
+        stands again; False if there was none."""
         with self.session() as session:
-            removed = session.execute(
-                delete(Verdict).where(
-                    Verdict.framework == framework, Verdict.sha256 == sha256, Verdict.indicator == indicator
-                )
-            )
-            return bool(removed.rowcount)
+            return bool(session.execute(self._delete_verdicts(framework, sha256, indicators)).rowcount)
+
+    @staticmethod
+    def _delete_verdicts(framework: str, sha256: str, indicators: Collection[int]) -> Delete:
+        return delete(Verdict).where(
+            Verdict.framework == framework, Verdict.sha256 == sha256, Verdict.indicator.in_(list(indicators))
+        )
 
     def verdicts(self, framework: str) -> dict[str, dict[int, Verdict]]:
         """Every verdict under a framework, by content and indicator (a few per document at most)."""

@@ -113,6 +113,13 @@ def test_a_verdict_on_one_sector_service_slot_decides_the_claims_on_its_group(ca
     assert pending_reviews(uploads, verdict(47, VerdictKind.ACCEPTED), catalog[0]) == []
 
 
+def test_a_rejection_on_a_group_is_said_once_naming_the_indicator_the_reviewer_named(catalog):
+    uploads = [audit_report((45, 0.42, "review"), (46, 0.40, "review"), (47, 0.38, "review"))]
+    _, view, _ = inspektorat(catalog, uploads, verdict(46, VerdictKind.REJECTED, "bukan layanan publik"))
+    [upload] = view.unmatched
+    assert upload.message.count("ditolak") == 1 and "indikator 46 (" in upload.message
+
+
 def test_a_report_without_verdicts_hashes_as_before_verdicts_existed(catalog):
     """An upgrade sends again only the reports that now read differently."""
     _, _, report = inspektorat(catalog, [audit_report((29, 0.9, "supports"))], {})
@@ -226,6 +233,15 @@ def test_a_verdict_survives_the_matches_being_replaced_by_a_rematch(catalog, sta
     assert list(state.verdicts(framework.id)[AUDIT]) == [30]
 
 
+def test_a_verdict_on_a_group_replaces_one_on_another_slot_and_is_taken_back_through_any(catalog, state):
+    framework, _ = catalog
+    record_verdict(state, framework, KEY, 46, VerdictKind.ACCEPTED, "Budi")
+    record_verdict(state, framework, KEY, 45, VerdictKind.REJECTED, "Rina", "bukan layanan publik")
+    assert {number: item.verdict for number, item in state.verdicts(framework.id)[AUDIT].items()} == {45: "rejected"}
+    remove_verdict(state, framework, KEY, 47)
+    assert state.verdicts(framework.id) == {}
+
+
 def test_a_long_reviewer_name_is_kept_cut_not_refused(catalog, state):
     framework, _ = catalog
     record_verdict(state, framework, KEY, 30, VerdictKind.ACCEPTED, "Peninjau " * 60)
@@ -237,7 +253,7 @@ def test_a_long_reviewer_name_is_kept_cut_not_refused(catalog, state):
     [
         (f"submissions/{YEAR}/inspektorat/tidak-ada.pdf", 30, "Rina", "no submission"),
         (KEY, 48, "Rina", "has no indicator 48"),
-        (KEY, 30, "  ", "--by NAME"),
+        (KEY, 30, "  ", "the reviewer's name"),
     ],
 )
 def test_a_verdict_that_cannot_be_kept_is_refused_with_the_reason(catalog, state, key, indicator, reviewer, says):
@@ -299,7 +315,7 @@ def test_the_reviewer_lists_accepts_and_takes_back_on_the_command_line(capsys, c
 
 def test_rejecting_what_the_matcher_does_not_claim_is_kept_with_a_note(capsys, cli_state):
     assert main(["review", "reject", KEY, "12", "--by", "Rina"]) == 0
-    assert "the matcher does not claim indicator 12 (or its group) for this document now" in capsys.readouterr().out
+    assert "note: the matcher does not claim indicator 12 (or its group) for this document now" in capsys.readouterr().out
 
 
 def test_a_verdict_the_command_line_cannot_keep_is_a_usage_error_with_the_reason(capsys, cli_state):
@@ -332,6 +348,20 @@ def test_the_review_flow_publishes_the_work_list_and_records_a_verdict(reviewed_
 
 
 def test_a_verdict_the_review_flow_cannot_keep_fails_the_run_with_the_reason(reviewed_in_prefect):
-    with pytest.raises(ReportsError, match="--by NAME"):
+    with pytest.raises(ReportsError, match="the reviewer's name"):
         review(action=ReviewAction.REJECT, key=KEY, indicator=30, reviewer="", year=YEAR)
+    with pytest.raises(ReportsError, match="action is list, which records nothing"):
+        review(key=KEY, indicator=30, reviewer="Rina")  # the action left at its default
     assert reviewed_in_prefect.verdicts("spbe-2024") == {}
+
+
+def test_the_review_flow_takes_a_verdict_back_and_lists_the_submissions_year(reviewed_in_prefect):
+    last_year = f"submissions/{YEAR - 1}/inspektorat/audit.pdf"
+    reviewed_in_prefect.record_submission(
+        key=last_year, year=YEAR - 1, skpd="inspektorat", filename="audit.pdf", etag="e0", size=10, sha256="c" * 64,
+        status="ok", message="", detail="", fingerprint="f1", run_id="run-0",
+        matches=[{"indicator": 29, "score": 0.42, "decision": "review", "page": 1, "passage": "audit server"}],
+    )  # fmt: skip
+    assert review(action="reject", key=last_year, indicator=29, reviewer="Rina")["year"] == YEAR - 1
+    assert review(action="undo", key=last_year, indicator=29) == {"year": YEAR - 1, "action": "undo", "pending": 1}
+    assert [row["kunci"] for row in work_list(YEAR - 1)] == [last_year]
