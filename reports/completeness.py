@@ -90,6 +90,7 @@ class CityCompleteness:
     coverage: list[IndicatorCoverage]
     skpd: list[SkpdCompleteness]
     partial: bool = False  # only some indicators were assessed: not a report to publish as the latest
+    awaiting_review: int = 0  # review claims no reviewer has decided: the reviewer's work list
 
     def count(self, state: EvidenceState) -> int:
         return sum(1 for coverage in self.coverage if coverage.state is state)
@@ -131,7 +132,9 @@ def assess(
 
     per_skpd = [_skpd_view(skpd, coverage, submissions, claims, framework) for skpd in registry.skpd]
     partial = len(selected) < len(framework.indicators)
-    return CityCompleteness(year=year, coverage=list(coverage.values()), skpd=per_skpd, partial=partial)
+    awaiting = sum(claim.decision is Decision.REVIEW for found in claims.values() for claim in found)
+    return CityCompleteness(year=year, coverage=list(coverage.values()), skpd=per_skpd, partial=partial,
+                            awaiting_review=awaiting)
 
 
 def reviewed_claims(submission: Submission, verdicts: Mapping[int, Verdict], framework: Framework) -> list[Evidence]:

@@ -6,13 +6,14 @@ artifacts all say the same thing, and its content hash changes only when the pic
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby
 
 from catalog import Framework, SkpdRegistry
 from reports.completeness import CityCompleteness, EvidenceState
 from reports.evidence_age import DocumentDate, EvidenceAge
-from reports.views import content_hash, indicator_row, status_label
+from reports.review import WORK_LIST_ARTIFACT_KEY
+from reports.views import ADDED_LATER, content_hash, indicator_row, status_label
 
 PERCENT = 100
 RANKING_HEADER = (
@@ -96,6 +97,13 @@ class CitySummary:
     ranking: tuple[SkpdRank, ...]  # most complete first
     unreadable: tuple[UnreadableUpload, ...]
     grid: HeatmapGrid
+    awaiting_review: int = field(default=0, metadata={ADDED_LATER: True})  # matches no reviewer has decided yet
+
+    @property
+    def awaiting_review_line(self) -> str:
+        """Where the reviewer's work is, for Kominfotik: how many matches wait, and where they are listed."""
+        return (f"Kecocokan yang menunggu peninjau: {self.awaiting_review} (daftarnya: spbe-evidence review list, atau "
+                f"artefak Prefect {WORK_LIST_ARTIFACT_KEY.format(year=self.year)})")
 
     def count(self, state: EvidenceState) -> int:
         return sum(1 for item in self.indicators if item.state is state)
@@ -145,6 +153,7 @@ class CitySummary:
             f"Bukti lebih tua dari {self.max_age_years} tahun: {len(self.outdated)} indikator;"
             f" tanggal bukti tidak diketahui: {len(self.unknown_age)} indikator",
             f"Berkas tidak dapat dibaca: {len(self.unreadable)}",
+            self.awaiting_review_line,
             "",
             "Peringkat SKPD (persen indikator ada bukti):",
             *(f"{place}. {rank.name}: {rank.percent}%" for place, rank in enumerate(self.ranking, start=1)),
@@ -220,6 +229,7 @@ def city_summary(
         ranking=tuple(ranking),
         unreadable=unreadable,
         grid=grid,
+        awaiting_review=city.awaiting_review,
     )
 
 
@@ -242,6 +252,7 @@ def summary_markdown(summary: CitySummary) -> str:
         f"{summary.count(EvidenceState.MISSING)} belum ada bukti.",
         f"Bukti lebih tua dari {summary.max_age_years} tahun: {len(summary.outdated)} indikator; "
         f"tanggal bukti tidak diketahui: {len(summary.unknown_age)} indikator.",
+        f"{summary.awaiting_review_line}.",
         "",
         "## Cakupan per domain dan aspek",
         "",

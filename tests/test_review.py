@@ -20,6 +20,7 @@ from reports.errors import ReportsError
 from reports.html import local_timestamp
 from reports.pdf import render_skpd_pdf
 from reports.review import decided_reviews, pending_reviews, record_verdict, remove_verdict
+from reports.summary import city_summary, summary_markdown
 from reports.views import skpd_report
 from reports.xlsx import render_skpd_xlsx
 from spbe_evidence.cli import main
@@ -187,6 +188,28 @@ def test_reports_without_verdicts_are_the_matchers(catalog):
 
 
 # The reviewer's work list ------------------------------------------------------------------------------------------
+
+def test_the_city_summary_counts_the_matches_waiting_for_a_reviewer(catalog):
+    framework, registry = catalog
+    uploads = [audit_report((29, 0.9, "supports"), (30, 0.42, "review"), (31, 0.35, "review"))]
+    verdicts = verdict(31, VerdictKind.REJECTED)
+    city = assess(framework, registry, uploads, YEAR, verdicts=verdicts)
+    assert city.awaiting_review == len(pending_reviews(uploads, verdicts, framework)) == 1
+    summary = city_summary(city, framework, registry, dates={})
+    waiting = f"Kecocokan yang menunggu peninjau: 1 (daftarnya: spbe-evidence review list, atau artefak Prefect " \
+              f"spbe-perlu-ditinjau-{YEAR})"
+    assert waiting in summary.summary_text and waiting in summary_markdown(summary)
+
+
+def test_a_city_summary_with_nothing_waiting_hashes_as_before_the_count_existed(catalog):
+    framework, registry = catalog
+    summary = city_summary(assess(framework, registry, [audit_report((29, 0.9, "supports"))], YEAR), framework,
+                           registry, dates={})
+    before = asdict(summary)
+    del before["awaiting_review"]
+    payload = json.dumps(before, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert summary.content_hash == hashlib.sha256(payload.encode()).hexdigest()
+
 
 def test_the_work_list_holds_the_review_matches_no_reviewer_has_decided(catalog):
     uploads = [audit_report((29, 0.9, "supports"), (30, 0.42, "review"), (31, 0.35, "review"))]
