@@ -232,6 +232,9 @@ class Framework(_Record):
                     yield f"indicator {number} is in two groups: {seen[number]!r} and {group.name!r}"
                 seen.setdefault(number, group.name)
 
+    def has_indicator(self, number: int) -> bool:
+        return any(indicator.number == number for indicator in self.indicators)
+
     def indicator(self, number: int) -> Indicator:
         for indicator in self.indicators:
             if indicator.number == number:

@@ -112,8 +112,7 @@ def assess(
     """
     selected = [ind for ind in framework.indicators if indicators is None or ind.number in indicators]
     coverage = {ind.number: IndicatorCoverage(ind) for ind in selected}
-    claims = {submission.key: reviewed_claims(submission, (verdicts or {}).get(submission.sha256 or "", {}), framework)
-              for submission in submissions}
+    claims = {submission.key: reviewed_claims(submission, verdicts or {}, framework) for submission in submissions}
     for submission in submissions:
         best: dict[int, Evidence] = {}
         rejected: dict[int, Evidence] = {}
@@ -130,24 +129,30 @@ def assess(
         item.evidence.sort(key=lambda evidence: (*_rank(evidence, number), evidence.key))
         item.rejected.sort(key=lambda evidence: evidence.key)
 
-    per_skpd = [_skpd_view(skpd, coverage, submissions, claims, framework) for skpd in registry.skpd]
+    counting = {key for key, found in claims.items() if any(claim.decision is not Decision.NONE for claim in found)}
+    per_skpd = [_skpd_view(skpd, coverage, submissions, claims, counting, framework) for skpd in registry.skpd]
     partial = len(selected) < len(framework.indicators)
     awaiting = sum(claim.decision is Decision.REVIEW for found in claims.values() for claim in found)
     return CityCompleteness(year=year, coverage=list(coverage.values()), skpd=per_skpd, partial=partial,
                             awaiting_review=awaiting)
 
 
-def reviewed_claims(submission: Submission, verdicts: Mapping[int, Verdict], framework: Framework) -> list[Evidence]:
+def document_verdicts(verdicts: Verdicts, submission: Submission) -> Mapping[int, Verdict]:
+    """The verdicts on a submission's content, by indicator (none for one never downloaded)."""
+    return verdicts.get(submission.sha256 or "", {})
+
+
+def reviewed_claims(submission: Submission, verdicts: Verdicts, framework: Framework) -> list[Evidence]:
     """A document's supports and review claims as its reviewers' verdicts leave them: an accepted one supports,
     also where the matcher saw none (a secondary topic it missed, a scan it could not read: no page or passage
     then); a rejected one is kept once, as none on the indicator the reviewer named, so the report can say why it
     does not count. A verdict on an indicator holds for the claims on its group (45–47 share their evidence); one on
     an indicator the framework no longer has is ignored."""
-    known = {indicator.number for indicator in framework.indicators}
+    verdicts = document_verdicts(verdicts, submission)
     matched = {match.indicator for match in submission.matches}
     unmatched = [  # what the matcher said of an indicator it kept no row for, nor for its group: nothing
         MatchRow(indicator=number, score=0.0, decision=Decision.NONE, page=None, passage="")
-        for number in sorted(verdicts) if number in known and not framework.group_of(number) & matched
+        for number in sorted(verdicts) if framework.has_indicator(number) and not framework.group_of(number) & matched
     ]
     claims = []
     rejections: set[int] = set()  # the verdicts already said: one rejection decides its group's claims at once
@@ -171,7 +176,7 @@ def verdict_on(indicator: int, verdicts: Mapping[int, Verdict], framework: Frame
     """The verdict that decides a claim on an indicator: the one on it, else one on another of its group."""
     if indicator in verdicts:
         return verdicts[indicator]
-    if indicator not in {item.number for item in framework.indicators}:
+    if not framework.has_indicator(indicator):
         return None
     return next((verdicts[number] for number in sorted(framework.group_of(indicator)) if number in verdicts), None)
 
@@ -219,12 +224,13 @@ def _skpd_view(
     coverage: dict[int, IndicatorCoverage],
     submissions: Sequence[Submission],
     claims: Mapping[str, list[Evidence]],
+    counting: set[str],
     framework: Framework,
 ) -> SkpdCompleteness:
+    """One SKPD's indicators and uploads; counting: the keys of the uploads that are evidence for something."""
     own = [sub for sub in submissions if sub.skpd == skpd.code]
     responsible = [coverage[number] for number in skpd.indicators if number in coverage]
     responsible.sort(key=lambda item: (STATE_ORDER[item.state], item.indicator.number))
-    counting = {key for key, found in claims.items() if any(claim.decision is not Decision.NONE for claim in found)}
     unreadable = [  # an unreadable upload a reviewer accepted is evidence: nothing for its clerk to do
         Upload(sub.filename, sub.key, sub.status, sub.message)
         for sub in own

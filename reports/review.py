@@ -12,25 +12,11 @@ from dataclasses import dataclass
 
 from catalog import Framework
 from matching.matcher import Decision
+from reports.completeness import Evidence, document_verdicts, reviewed_claims
 from reports.errors import ReportsError
-from reports.completeness import verdict_on
 from storage.state import StateStore, Submission, Verdict, Verdicts, VerdictKind
 
 WORK_LIST_ARTIFACT_KEY = "spbe-perlu-ditinjau-{year}"  # the Prefect table artifact of pending_reviews, per year
-
-
-@dataclass(frozen=True)
-class PendingReview:
-    """A match the matcher left for review that no reviewer has decided yet."""
-
-    key: str
-    skpd: str
-    filename: str
-    indicator: int
-    score: float
-    page: int | None
-    passage: str
-    unmet_rule: str | None  # the framework's evidence rule that holds it back, if one does
 
 
 @dataclass(frozen=True)
@@ -42,16 +28,14 @@ class DecidedReview:
     verdict: Verdict
 
 
-def pending_reviews(submissions: Sequence[Submission], verdicts: Verdicts, framework: Framework) -> list[PendingReview]:
-    """Every review match of these submissions that no verdict decides (one on its group does), by SKPD, file and
-    indicator."""
+def pending_reviews(submissions: Sequence[Submission], verdicts: Verdicts, framework: Framework) -> list[Evidence]:
+    """Every review claim of these submissions that no verdict decides (one on its group does), as the reports
+    count them, by SKPD, file and indicator."""
     return [
-        PendingReview(sub.key, sub.skpd, sub.filename, match.indicator, match.score, match.page, match.passage,
-                      match.unmet_rule)
+        claim
         for sub in submissions
-        for match in sub.matches
-        if match.decision == Decision.REVIEW
-        and verdict_on(match.indicator, verdicts.get(sub.sha256 or "", {}), framework) is None
+        for claim in reviewed_claims(sub, verdicts, framework)
+        if claim.decision is Decision.REVIEW
     ]
 
 
@@ -66,7 +50,7 @@ def decided_reviews(submissions: Sequence[Submission], verdicts: Verdicts) -> li
     return [
         DecidedReview(sub.key, number, verdict)
         for sub in submissions
-        for number, verdict in sorted(verdicts.get(sub.sha256 or "", {}).items())
+        for number, verdict in sorted(document_verdicts(verdicts, sub).items())
     ]
 
 
@@ -112,7 +96,7 @@ def unclaimed_rejection(submission: Submission, indicator: int, verdict: Verdict
 
 def _read_submission(state: StateStore, framework: Framework, key: str, indicator: int) -> Submission:
     """The submission a verdict is on, if a verdict on it can count: one in the bucket whose content a run fetched."""
-    if indicator not in {item.number for item in framework.indicators}:
+    if not framework.has_indicator(indicator):
         raise ReportsError(f"{framework.name} has no indicator {indicator} (1–{len(framework.indicators)})")
     submission = state.submission(key)
     if submission is None:
