@@ -21,6 +21,7 @@ from sqlalchemy import (
     Delete,
     Float,
     ForeignKey,
+    BigInteger,
     Integer,
     LargeBinary,
     Select,
@@ -54,6 +55,9 @@ FILENAME_CHARS = 512  # the submissions table's filename column: the name shown 
 FILENAME_TAIL_CHARS = 16  # of a name cut to fit, the end kept, so that its extension still shows
 CUT_MARK = "…"
 REVIEWER_CHARS = 255  # the verdicts table's reviewer column
+SHA256_CHARS = 64  # a content's SHA-256, in hexadecimal
+RUN_ID_CHARS = 40  # a run's id: its local start time and the Prefect flow run's id cut short (flows.nightly)
+POSTGRESQL = "postgresql"  # the dialect whose INTEGER is 32-bit
 VERDICT_ATTEMPTS = 2  # the second finds the row a simultaneous first insert made, and updates it
 
 
@@ -75,7 +79,7 @@ class RunStatus(StrEnum):
 class Run(Base):
     __tablename__ = "runs"
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(String(RUN_ID_CHARS), primary_key=True)
     year: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
@@ -96,8 +100,8 @@ class Submission(Base):
     skpd: Mapped[str] = mapped_column(String(SKPD_CODE_CHARS), index=True)
     filename: Mapped[str] = mapped_column(String(FILENAME_CHARS))
     etag: Mapped[str] = mapped_column(String(128), default="")
-    size: Mapped[int] = mapped_column(Integer, default=0)
-    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)  # a meeting's video may pass 2 GiB
+    sha256: Mapped[str | None] = mapped_column(String(SHA256_CHARS), index=True)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     message: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[str] = mapped_column(Text, default="")
@@ -105,7 +109,7 @@ class Submission(Base):
     removed: Mapped[bool] = mapped_column(default=False)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
-    last_run_id: Mapped[str | None] = mapped_column(String(40))
+    last_run_id: Mapped[str | None] = mapped_column(String(RUN_ID_CHARS))
 
     matches: Mapped[list[MatchRow]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="MatchRow.rank", lazy="selectin"
@@ -128,10 +132,10 @@ class RunDocument(Base):
 
     __tablename__ = "run_documents"
 
-    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(RUN_ID_CHARS), primary_key=True)
     key: Mapped[str] = mapped_column(String(1024), primary_key=True)
     etag: Mapped[str] = mapped_column(String(128), default="")
-    size: Mapped[int] = mapped_column(Integer, default=0)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)  # a meeting's video may pass 2 GiB
     last_modified: Mapped[datetime | None]
     state: Mapped[str] = mapped_column(String(20), default=DocumentState.PENDING)
     claimed_by: Mapped[str | None] = mapped_column(String(255))
@@ -155,7 +159,7 @@ class Extraction(Base):
 
     __tablename__ = "extractions"
 
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(SHA256_CHARS), primary_key=True)
     status: Mapped[str] = mapped_column(String(20))
     message: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[str] = mapped_column(Text, default="")
@@ -188,9 +192,9 @@ class Embedding(Base):
 
     __tablename__ = "embeddings"
 
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(SHA256_CHARS), primary_key=True)
     model: Mapped[str] = mapped_column(String(MODEL_KEY_CHARS), primary_key=True)
-    chunking: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chunking: Mapped[str] = mapped_column(String(SHA256_CHARS), primary_key=True)
     chunks: Mapped[list] = mapped_column(JSON)  # [[page, text], ...]
     dimension: Mapped[int] = mapped_column(Integer)
     vectors: Mapped[bytes] = mapped_column(LargeBinary)
@@ -240,6 +244,30 @@ def add_new_columns(engine: Engine) -> list[str]:
     return added
 
 
+def widen_integer_columns(engine: Engine) -> list[str]:
+    """Widen to 64 bits the integer columns a newer release made BigInteger (an upload's size, once limited to
+    2 GiB), so a store from the last cycle takes a meeting's video; the names of those widened.
+
+    SQLite's integers are 64-bit already; PostgreSQL's INTEGER is not, and keeps its type through create_all.
+    """
+    if engine.dialect.name != POSTGRESQL:
+        return []
+    widened = []
+    present = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        if not present.has_table(table.name):
+            continue
+        narrow = {column["name"] for column in present.get_columns(table.name)
+                  if isinstance(column["type"], Integer) and not isinstance(column["type"], BigInteger)}
+        for column in table.columns:
+            if isinstance(column.type, BigInteger) and column.name in narrow:
+                name = engine.dialect.identifier_preparer.format_table(table)
+                with engine.begin() as connection:
+                    connection.execute(text(f"ALTER TABLE {name} ALTER COLUMN {column.name} TYPE BIGINT"))
+                widened.append(f"{table.name}.{column.name}")
+    return widened
+
+
 def missing_columns(present: Inspector, table: Table) -> set[str]:
     """The names of the model's columns of a table that the database's table lacks (none if it has no such table)."""
     if not present.has_table(table.name):
@@ -254,7 +282,7 @@ class DocumentDating(Base):
 
     __tablename__ = "document_dates"
 
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(SHA256_CHARS), primary_key=True)
     not_after: Mapped[int] = mapped_column(Integer, primary_key=True)
     rules: Mapped[str] = mapped_column(String(16), primary_key=True)  # the version of the rules that read it
     year: Mapped[int | None]  # None: the document states no year
@@ -276,7 +304,7 @@ class Verdict(Base):
     __tablename__ = "verdicts"
 
     framework: Mapped[str] = mapped_column(String(FRAMEWORK_ID_CHARS), primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(SHA256_CHARS), primary_key=True)
     indicator: Mapped[int] = mapped_column(Integer, primary_key=True)
     verdict: Mapped[str] = mapped_column(String(20))
     reviewer: Mapped[str] = mapped_column(String(REVIEWER_CHARS))
@@ -301,6 +329,7 @@ class StateStore:
         self.engine = create_engine(url, future=True)
         Base.metadata.create_all(self.engine)
         add_new_columns(self.engine)
+        widen_integer_columns(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -630,10 +659,10 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     year: Mapped[int] = mapped_column(Integer, index=True)
-    report: Mapped[str] = mapped_column(String(64))  # an SKPD code, or the city summary's name
-    content_hash: Mapped[str] = mapped_column(String(64))
+    report: Mapped[str] = mapped_column(String(SKPD_CODE_CHARS))  # an SKPD code, or the city summary's name
+    content_hash: Mapped[str] = mapped_column(String(SHA256_CHARS))
     dry_run: Mapped[bool] = mapped_column(default=False)
-    run_id: Mapped[str] = mapped_column(String(40))  # the run that published the report
+    run_id: Mapped[str] = mapped_column(String(RUN_ID_CHARS))  # the run that published the report
     status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # SMTP tries, over all runs
     recipients: Mapped[list] = mapped_column(JSON, default=list)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from databases import state_url, throwaway_database
-from storage.state import Extraction, StateStore, add_new_columns
+from storage.state import Extraction, StateStore, add_new_columns, widen_integer_columns
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
@@ -63,6 +63,24 @@ def test_a_state_store_from_an_older_release_gains_the_new_columns_and_keeps_its
     [match] = upgraded.submission("submissions/2026/bappeda/peta.pdf").matches
     assert (match.indicator, match.decision, match.unmet_rule, match.ground) == (12, "supports", None, None)
     assert add_new_columns(upgraded.engine) == []  # once is enough
+
+
+def test_an_upload_over_2_gib_is_recorded(state):
+    """A meeting's video is a real upload; its size must not stop the run for the whole city."""
+    record(state, "submissions/2026/bappeda/rapat.mp4", size=5 * 2**30)
+    assert state.submission("submissions/2026/bappeda/rapat.mp4").size == 5 * 2**30
+
+
+@pytest.mark.postgres
+def test_a_postgresql_store_from_an_older_release_takes_sizes_over_2_gib(postgres_url):
+    older = StateStore(postgres_url)
+    with older.engine.begin() as connection:  # as releases before 64-bit sizes made it
+        for table in ("submissions", "run_documents"):
+            connection.execute(text(f"ALTER TABLE {table} ALTER COLUMN size TYPE INTEGER"))
+    upgraded = StateStore(postgres_url)
+    record(upgraded, "submissions/2026/bappeda/rapat.mp4", size=5 * 2**30)
+    assert upgraded.submission("submissions/2026/bappeda/rapat.mp4").size == 5 * 2**30
+    assert widen_integer_columns(upgraded.engine) == []  # once is enough
 
 
 def test_recording_again_replaces_the_matches(state):
