@@ -12,6 +12,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -24,6 +26,7 @@ from matching.structure import DocumentStructure
 PASSAGE_CHARS = 400  # enough of a chunk for a reviewer to recognise the evidence
 PASSAGE_LEAD_CHARS = 120  # of the words before the first term, so the passage reads as a sentence
 FINGERPRINT_CHARS = 16
+MATCHING_CODE = Path(__file__).parent  # the rules that decide a match are this package's code
 # The features of the fusion, in order; the profile file names a weight for each.
 FEATURES = (
     "bias",
@@ -176,11 +179,24 @@ class IndicatorIndex:
         self.weights = np.array([profile_set.weights[name] for name in FEATURES])
 
 
+@cache
+def code_digest(folder: Path) -> str:
+    """The SHA-256 of a package's Python sources: a release that changes a matching rule changes it, with nobody
+    having to remember a version number, so an upgraded deployment rematches its stored documents."""
+    digest = hashlib.sha256()
+    for source in sorted(folder.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
 def matching_fingerprint(
-    model: str, profile_set: ProfileSet, thresholds: Thresholds, policy: ChunkingPolicy, top_k: int
+    model: str, profile_set: ProfileSet, thresholds: Thresholds, policy: ChunkingPolicy, top_k: int,
+    rules: str | None = None,
 ) -> str:
-    """Changes whenever a stored match could change: model, profiles, weights, thresholds, chunking, top K."""
+    """Changes whenever a stored match could change: model, profiles, weights, thresholds, chunking, top K, and
+    the matching code's rules (`rules`, by default this release's `code_digest`)."""
     payload = {
+        "rules": rules if rules is not None else code_digest(MATCHING_CODE),
         "model": model,
         "profiles": [asdict(profile) for profile in profile_set.profiles],
         "markers": asdict(profile_set.structure_markers),

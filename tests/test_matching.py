@@ -12,7 +12,7 @@ from extractors.document import Block, BlockKind, Document, Page, Status, TextSo
 from matching.chunking import Chunk, ChunkingPolicy, chunk_document, joined_text
 from matching.embedder import resolve_model
 from matching.engine import Matcher
-from matching.matcher import Decision, EvidenceRule, Ground, Ruling, Thresholds, matching_fingerprint
+from matching.matcher import Decision, EvidenceRule, Ground, Ruling, Thresholds, code_digest, matching_fingerprint
 from matching.profiles import IndicatorKind, ProfileError, load_profiles
 from settings import Settings
 
@@ -133,6 +133,16 @@ def test_fingerprint_changes_with_thresholds_model_and_profiles():
     assert base != matching_fingerprint("model-a", edited, thresholds, policy, 5)
     reweighted = dataclasses.replace(profiles, weights={**profiles.weights, "bias": -9.0})
     assert base != matching_fingerprint("model-a", reweighted, thresholds, policy, 5)
+    assert base != matching_fingerprint("model-a", profiles, thresholds, policy, 5, rules="a later release's rules")
+
+
+def test_a_release_that_changes_the_matching_code_changes_its_digest(tmp_path):
+    """So an upgraded deployment rematches its stored documents without anyone bumping a version by hand."""
+    (tmp_path / "structure.py").write_text("POLICY_WORDS = 30\n")
+    before = code_digest(tmp_path)
+    (tmp_path / "structure.py").write_text("POLICY_WORDS = 40\n")
+    code_digest.cache_clear()
+    assert code_digest(tmp_path) != before
 
 
 def test_every_indicator_has_a_profile_with_kind_topic_and_terms():
