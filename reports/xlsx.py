@@ -7,6 +7,7 @@ import io
 from collections.abc import Sequence
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -45,6 +46,7 @@ CITY_INDICATOR_COLUMNS = (
     ("Usia bukti", MEDIUM),
 )
 UNREADABLE_COLUMNS = (("SKPD", WIDE), ("Berkas", WIDE), ("Status", MEDIUM), ("Keterangan", VERY_WIDE))
+FORMULA, TEXT = "f", "s"  # openpyxl's cell data types
 STATUS_COLUMN = 6  # 1-based column of "Status" in both indicator sheets
 
 
@@ -97,15 +99,23 @@ def _sheet(sheet: Worksheet, title: str, columns: Sequence[tuple[str, int]], row
     for cell in sheet[1]:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([_text(value) for value in row])
     for number, (_, width) in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(number)].width = width
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = WRAP
+            if cell.data_type == FORMULA:  # an uploader's "=…" file name is shown, never run in the clerk's Excel
+                cell.data_type = TEXT
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
     return sheet
+
+
+def _text(value: object) -> object:
+    """A cell's value without the control characters openpyxl refuses (an S3 key or a PDF's text layer may carry
+    them): one such character must not cost every SKPD its report."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def _colour_states(sheet: Worksheet, states: Sequence[EvidenceState]) -> None:

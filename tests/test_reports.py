@@ -143,6 +143,20 @@ def test_the_xlsx_has_one_filterable_row_per_indicator_under_a_frozen_header(cit
     assert by_number[21]["Bukti dari SKPD lain"] == "ya" and by_number[21]["Usia bukti"] == "terlalu lama"
 
 
+def test_a_control_character_or_a_formula_in_an_upload_breaks_no_report(catalog):
+    """S3 keys and PDF text layers may carry control characters, which openpyxl refuses; a name starting with
+    '=' would run as a formula in the clerk's Excel. Every format still renders, with the text as text."""
+    framework, registry = catalog
+    odd = [upload("dishub", "=HYPERLINK(\"x\")\x07.pdf", (45, 0.9, "supports")),
+           upload("dishub", "scan\x0bsop.pdf", status="corrupt", message="Berkas\x00 rusak.")]
+    report = report_of("dishub", assess(framework, registry, odd, YEAR), catalog)
+    workbook = load_workbook(io.BytesIO(render_skpd_xlsx(report)))
+    row = next(row for row in workbook["Indikator"].iter_rows(min_row=2) if row[0].value == 46)
+    assert row[7].value.startswith('=HYPERLINK("x").pdf') and row[7].data_type == "s"
+    assert [cell.value for cell in workbook["Berkas bermasalah"][2]][::2] == ["scansop.pdf", "Berkas rusak."]
+    assert render_skpd_pdf(report, GENERATED_AT) and "=HYPERLINK" in render_skpd_html(report, GENERATED_AT)
+
+
 @pytest.mark.parametrize(
     ("heading", "year"),
     [
