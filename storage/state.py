@@ -526,10 +526,15 @@ class StateStore:
             return session.get(Extraction, sha256)
 
     def record_extraction(self, extraction: Extraction) -> None:
-        """Keep an extraction's outcome; a date read from an earlier extraction of the content is read again."""
-        with self.session() as session:
-            session.merge(extraction)
-            session.execute(delete(DocumentDating).where(DocumentDating.sha256 == extraction.sha256))
+        """Keep an extraction's outcome; a date read from an earlier extraction of the content is read again. If
+        another process kept the same content's outcome at the same moment (one file uploaded by two SKPD), its row
+        stands."""
+        try:
+            with self.session() as session:
+                session.merge(extraction)
+                session.execute(delete(DocumentDating).where(DocumentDating.sha256 == extraction.sha256))
+        except IntegrityError:
+            pass  # the same content, read by the same release: the other process's outcome is this one's
 
     # Reviewers' verdicts
     def record_verdict(
@@ -612,23 +617,28 @@ class StateStore:
     def record_embedding(
         self, sha256: str, model: str, chunking: str, chunks: list[tuple[int, str]], vectors: np.ndarray
     ) -> None:
+        """Keep a content's chunk vectors; if another process kept the same content's at the same moment, its row
+        stands (the same chunks of the same model)."""
         model = stored_model(model)
-        with self.session() as session:
-            session.execute(
-                delete(Embedding).where(
-                    Embedding.sha256 == sha256, Embedding.model == model, Embedding.chunking == chunking
+        try:
+            with self.session() as session:
+                session.execute(
+                    delete(Embedding).where(
+                        Embedding.sha256 == sha256, Embedding.model == model, Embedding.chunking == chunking
+                    )
                 )
-            )
-            session.add(
-                Embedding(
-                    sha256=sha256,
-                    model=model,
-                    chunking=chunking,
-                    chunks=[list(chunk) for chunk in chunks],
-                    dimension=int(vectors.shape[1]),
-                    vectors=np.ascontiguousarray(vectors, dtype=EMBEDDING_DTYPE).tobytes(),
+                session.add(
+                    Embedding(
+                        sha256=sha256,
+                        model=model,
+                        chunking=chunking,
+                        chunks=[list(chunk) for chunk in chunks],
+                        dimension=int(vectors.shape[1]),
+                        vectors=np.ascontiguousarray(vectors, dtype=EMBEDDING_DTYPE).tobytes(),
+                    )
                 )
-            )
+        except IntegrityError:
+            pass
 
 
 # Deliveries ---------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from databases import state_url, throwaway_database
 from storage.state import Extraction, StateStore, add_new_columns, widen_integer_columns
@@ -113,6 +113,30 @@ def test_embeddings_round_trip_per_model_and_chunking(state):
     assert chunks == [(1, "satu"), (2, "dua")]
     np.testing.assert_array_equal(loaded, vectors)
     assert state.embedding("d" * 64, "model-b", "w120") is None
+
+
+def keeps_the_same_first(state: StateStore, other: StateStore, keep) -> None:
+    """Run `keep` on `state` while `other`, another process, commits the same rows just before it writes them."""
+    event.listen(state._sessions, "before_flush", lambda *_: keep(other), once=True)
+    keep(state)
+
+
+def test_two_processes_reading_the_same_content_at_once_both_finish(state):
+    """The same Perwal uploaded by two SKPD, read by two processes: the one that loses the race keeps what the
+    other kept (the same content's outcome), instead of failing its document."""
+    other = StateStore(state.engine.url.render_as_string(hide_password=False))
+    extraction = dict(sha256="e" * 64, status="ok", message="", detail="", pages=3)
+    keeps_the_same_first(state, other, lambda store: store.record_extraction(Extraction(**extraction)))
+    assert state.extraction("e" * 64).pages == 3
+
+
+@pytest.mark.postgres
+def test_two_processes_embedding_the_same_content_at_once_both_finish(postgres_url):
+    """On SQLite the first DELETE locks the database and the two serialise; PostgreSQL lets both insert."""
+    state, other = StateStore(postgres_url), StateStore(postgres_url)
+    vectors = np.ones((1, 3), dtype=np.float32)
+    keeps_the_same_first(state, other, lambda store: store.record_embedding("e" * 64, "m", "w", [(1, "satu")], vectors))
+    np.testing.assert_array_equal(state.embedding("e" * 64, "m", "w")[1], vectors)
 
 
 def test_a_model_key_longer_than_its_column_keys_its_own_embeddings(state):
