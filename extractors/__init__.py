@@ -39,6 +39,7 @@ __all__ = [
     "TextSource",
     "extract",
     "extract_path",
+    "tool_available",
 ]
 
 logger = logging.getLogger(__name__)
@@ -188,3 +189,12 @@ def extract_path(
     with path.open("rb") as file:
         data = file.read(limits.max_bytes + 1)  # a file still growing is cut just past the limit, then refused
     return extract(data, path.name, limits=limits)
+
+
+def tool_available(tool: str, limits: ExtractionLimits = DEFAULT_LIMITS) -> bool:
+    """Whether the program a document's `missing_tool` names is on this machine now (installed since that read)."""
+    checks = {
+        ocr.TESSERACT: lambda: ocr.unavailable_reason(limits.ocr_languages) is None,
+        legacy.LIBREOFFICE: lambda: legacy.converter() is not None,
+    }
+    return tool in checks and checks[tool]()

@@ -70,6 +70,9 @@ class Document:
     detail: str = ""
     kind: str | None = None  # "pdf", "docx", ... as sniffed from the bytes
     pages: list[Page] = field(default_factory=list)
+    # A program this machine lacks that would have read the upload (Tesseract, LibreOffice): then the outcome is
+    # the machine's, not the file's, and is read again once the operator installs it.
+    missing_tool: str = ""
 
     @property
     def text(self) -> str:
@@ -99,4 +102,5 @@ class Document:
             detail=data.get("detail", ""),
             kind=data.get("kind"),
             pages=pages,
+            missing_tool=data.get("missing_tool", ""),
         )

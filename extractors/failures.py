@@ -11,15 +11,16 @@ from extractors.document import Document, Page, Status
 class ExtractionFailure(Exception):
     """An upload that cannot yield text: `message` for the SKPD clerk, `detail` for the log."""
 
-    def __init__(self, status: Status, message: str, detail: str) -> None:
+    def __init__(self, status: Status, message: str, detail: str, missing_tool: str = "") -> None:
         super().__init__(detail)
         self.status = status
         self.message = message
         self.detail = detail
+        self.missing_tool = missing_tool  # the program whose absence caused it (Document.missing_tool)
 
     def document(self, kind: str | None = None) -> Document:
         """The failure as the result callers get: no pages, the reason in words for both audiences."""
-        return Document(self.status, self.message, self.detail, kind)
+        return Document(self.status, self.message, self.detail, kind, missing_tool=self.missing_tool)
 
 
 def describe(error: BaseException) -> str:

@@ -25,6 +25,7 @@ from extractors.sniff import OLE_MAGIC, RTF_MAGIC, ZIP_MAGIC
 logger = logging.getLogger(__name__)
 
 CONVERTERS = ("soffice", "libreoffice")
+LIBREOFFICE = "LibreOffice"
 INSTALL_HINT = "install LibreOffice (Debian: libreoffice-writer libreoffice-calc libreoffice-impress) to convert it"
 # A conversion normally takes seconds; the upload's time limit, when set, cuts it shorter.
 CONVERT_TIMEOUT_SECONDS = 300
@@ -74,7 +75,8 @@ def _identify(data: bytes) -> LegacyFormat:
     return next((kind for stream, kind in OLE_MAIN_STREAMS if stream.encode("utf-16-le") in data), OFFICE_97)
 
 
-def _converter() -> str | None:
+def converter() -> str | None:
+    """The LibreOffice on PATH, looked up at each call so that one installed since is found."""
     return next(filter(None, map(shutil.which, CONVERTERS)), None)
 
 
@@ -126,11 +128,12 @@ def read(data: bytes, limits: ExtractionLimits) -> list[Page]:
     kind = _identify(data)
     if kind is OPENDOCUMENT:
         packages.check(data, limits, kind.label)
-    converter = _converter()
-    if converter is None:
+    program = converter()
+    if program is None:
         raise ExtractionFailure(
             Status.UNSUPPORTED,
             UNSUPPORTED_MESSAGE.format(label=kind.label, save_as=kind.save_as),
             f"{kind.label}: no LibreOffice on PATH ({' or '.join(CONVERTERS)}); {INSTALL_HINT}",
+            LIBREOFFICE,
         )
-    return pdf.read(_to_pdf(converter, data, kind, limits), limits)
+    return pdf.read(_to_pdf(program, data, kind, limits), limits)

@@ -34,6 +34,11 @@ logger = logging.getLogger(__name__)
 
 TESSERACT = "tesseract"
 INSTALL_HINT = "install the Debian packages tesseract-ocr and tesseract-ocr-ind (or your system's equivalents)"
+UNAVAILABLE_MESSAGE = (
+    "Berkas ini hasil pindai (scan) dan belum dapat dibaca karena pembaca teks hasil pindai (OCR) di server belum "
+    "tersedia. Berkas Anda tidak perlu diunggah ulang: berkas akan dibaca lagi otomatis setelah pengelola "
+    "sistem memasangnya."
+)
 SINGLE_THREADED = {"OMP_THREAD_LIMIT": "1"}
 
 # One page that takes longer than this is pathological (Tesseract normally needs 1-3 s).
@@ -208,7 +213,7 @@ def require_text(pages: list[Page], message: str, limits: ExtractionLimits) -> l
     """with_text(), but a scan left unread for want of Tesseract tells the operator what to install."""
     skipped = any(page.source is TextSource.OCR_SKIPPED for page in pages)
     if skipped and not any(page.blocks for page in pages) and (reason := unavailable_reason(limits.ocr_languages)):
-        raise ExtractionFailure(Status.EMPTY, message, f"pages need OCR, but {reason}")
+        raise ExtractionFailure(Status.EMPTY, UNAVAILABLE_MESSAGE, f"pages need OCR, but {reason}", TESSERACT)
     return with_text(pages, message)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from catalog import Framework, SkpdRegistry, load_framework, load_skpd_registry
-from extractors import ExtractionLimits, extract
+from extractors import ExtractionLimits, extract, tool_available
 from extractors.document import Document, Status
 from matching.chunking import Chunk
 from matching.engine import Matcher
@@ -153,13 +153,15 @@ class Pipeline:
         return pending, current
 
     def _is_current(self, obj: StoredObject, previous: Submission | None, force: bool) -> bool:
-        """Same object, still counted, matched the current way: nothing to do."""
+        """Same object, still counted, matched the current way, and not waiting for a program since installed:
+        nothing to do."""
         return (
             not force
             and previous is not None
             and not previous.removed
             and (previous.etag, previous.size) == (obj.etag, obj.size)
             and previous.match_fingerprint == self.matcher.fingerprint
+            and not (previous.missing_tool and tool_available(previous.missing_tool, self.limits))
         )
 
     # Share a run's documents between workers
@@ -245,6 +247,7 @@ class Pipeline:
         self.state.record_submission(
             **record, sha256=sha256, status=extraction.status, message=extraction.message,
             detail=extraction.detail, matches=[match.to_dict() for match in matches],
+            missing_tool=extraction.missing_tool or "",
         )  # fmt: skip
         logger.info(
             "%s: %s, %s%s", obj.key, outcome, extraction.status,
@@ -255,9 +258,10 @@ class Pipeline:
     def _extraction(
         self, sha256: str, data: bytes | None, key: str, filename: str, force: bool
     ) -> tuple[Extraction, bool]:
-        """The stored extraction of this content, or a new one (text kept in the bucket, outcome in the state)."""
+        """The stored extraction of this content, or a new one (text kept in the bucket, outcome in the state), and
+        whether it was read now. One that failed for want of a program installed since is read again."""
         known = None if force else self.state.extraction(sha256)
-        if known is not None:
+        if known is not None and not (known.missing_tool and tool_available(known.missing_tool, self.limits)):
             return known, False
         if data is None:
             data = self.store.get_bytes(key)
@@ -270,8 +274,13 @@ class Pipeline:
             )
         extraction = Extraction(
             sha256=sha256, status=document.status, message=document.message, detail=document.detail,
-            kind=document.kind, pages=len(document.pages), text_key=text_key,
+            kind=document.kind, pages=len(document.pages), text_key=text_key, missing_tool=document.missing_tool or None,
         )  # fmt: skip
+        if document.missing_tool:
+            logger.warning(
+                "%s: not read for want of %s on this machine (%s); the first run after it is installed reads it",
+                key, document.missing_tool, document.detail,
+            )  # fmt: skip
         self.state.record_extraction(extraction)
         return extraction, True
 

@@ -55,6 +55,7 @@ FILENAME_CHARS = 512  # the submissions table's filename column: the name shown 
 FILENAME_TAIL_CHARS = 16  # of a name cut to fit, the end kept, so that its extension still shows
 CUT_MARK = "…"
 REVIEWER_CHARS = 255  # the verdicts table's reviewer column
+TOOL_NAME_CHARS = 32  # a program's name: "tesseract", "LibreOffice"
 SHA256_CHARS = 64  # a content's SHA-256, in hexadecimal
 RUN_ID_CHARS = 40  # a run's id: its local start time and the Prefect flow run's id cut short (flows.nightly)
 POSTGRESQL = "postgresql"  # the dialect whose INTEGER is 32-bit
@@ -106,6 +107,8 @@ class Submission(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[str] = mapped_column(Text, default="")
     match_fingerprint: Mapped[str | None] = mapped_column(String(32))
+    # The program this machine lacked to read it (extractors' Document.missing_tool): read again once installed.
+    missing_tool: Mapped[str | None] = mapped_column(String(TOOL_NAME_CHARS))
     removed: Mapped[bool] = mapped_column(default=False)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
@@ -166,6 +169,7 @@ class Extraction(Base):
     kind: Mapped[str | None] = mapped_column(String(20))
     pages: Mapped[int] = mapped_column(Integer, default=0)
     text_key: Mapped[str | None] = mapped_column(String(1024))
+    missing_tool: Mapped[str | None] = mapped_column(String(TOOL_NAME_CHARS))  # read again once it is installed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -496,6 +500,7 @@ class StateStore:
         fingerprint: str | None,
         matches: Iterable[dict],
         run_id: str,
+        missing_tool: str = "",
     ) -> None:
         """Insert or update a submission and replace its matches in one transaction."""
         with self.session() as session:
@@ -505,7 +510,7 @@ class StateStore:
                 session.add(row)
             row.etag, row.size, row.sha256 = etag, size, sha256
             row.status, row.message, row.detail = status, message, detail
-            row.match_fingerprint, row.removed = fingerprint, False
+            row.match_fingerprint, row.removed, row.missing_tool = fingerprint, False, missing_tool or None
             row.processed_at, row.last_run_id = utcnow(), run_id
             row.matches = [MatchRow(rank=rank, **match) for rank, match in enumerate(matches, start=1)]
 

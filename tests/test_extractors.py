@@ -332,7 +332,7 @@ def test_legacy_word_file_without_libreoffice_is_unsupported_and_asks_for_pdf_or
     document = extract(ole_file("WordDocument"), "lama.doc", limits=IN_PROCESS)
     assert document.status is Status.UNSUPPORTED
     assert "PDF atau DOCX" in document.message
-    assert "LibreOffice" in document.detail
+    assert "LibreOffice" in document.detail and document.missing_tool == "LibreOffice"
 
 
 def test_office_package_without_its_main_part_is_still_its_kind():

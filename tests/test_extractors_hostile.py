@@ -21,7 +21,7 @@ from test_extractors_office import add_text_box, blank_slide, make_pptx, make_xl
 from extractors import DEFAULT_LIMITS, ExtractionLimits, Status, extract, legacy
 
 MEBIBYTE = 1024 * 1024
-WITHOUT_OFFICE = legacy._converter() is None
+WITHOUT_OFFICE = legacy.converter() is None
 
 BILLION_LAUGHS = (
     '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'

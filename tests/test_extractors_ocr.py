@@ -188,11 +188,12 @@ def test_scanned_pages_past_max_ocr_pages_are_marked_and_noted():
 def test_scan_without_tesseract_is_empty_and_tells_the_operator_what_to_install(without_tesseract):
     document = extract(image_pdf(draw_text("Tidak terbaca")), limits=IN_PROCESS)
     assert document.status is Status.EMPTY
-    assert "pindai" in document.message
+    assert "pindai" in document.message and "tidak perlu diunggah ulang" in document.message  # not the clerk's fault
     assert "tesseract-ocr-ind" in document.detail
+    assert document.missing_tool == "tesseract"  # the pipeline reads it again once Tesseract is installed
 
 
 def test_image_without_tesseract_is_empty_and_says_so(without_tesseract):
     document = extract(encoded(draw_text("Tidak terbaca"), "PNG"), limits=IN_PROCESS)
-    assert (document.status, document.kind) == (Status.EMPTY, "png")
+    assert (document.status, document.kind, document.missing_tool) == (Status.EMPTY, "png", "tesseract")
     assert "tesseract" in document.detail

@@ -16,6 +16,8 @@ from settings import Settings
 from spbe_evidence.samples import load_samples, write_sample
 from storage import layout
 from storage.state import VerdictKind
+from test_extractors import make_pdf
+from test_extractors_office import fake_libreoffice
 
 YEAR = 2026
 
@@ -62,6 +64,28 @@ def test_second_run_does_no_extraction_and_no_embedding(pipeline: Pipeline, firs
     second = run(pipeline, "run-2")
     assert second.outcomes[Outcome.UNCHANGED] == len(load_samples())
     assert (second.extracted, second.embedded_chunks) == (0, 0)
+
+
+def test_a_file_unread_for_want_of_a_program_is_read_once_the_operator_installs_it(settings, tmp_path, monkeypatch):
+    """An RTF on a machine without LibreOffice: the clerk is asked for PDF or DOCX, and when the operator installs
+    LibreOffice the next run reads it, without --force (the outcome was the machine's, not the file's)."""
+    pipeline = Pipeline(settings.model_copy(update={"extraction_time_limit_seconds": 0}))  # read with this PATH
+    programs = tmp_path / "bin"
+    programs.mkdir()
+    monkeypatch.setenv("PATH", str(programs))
+    key = layout.submission_key(YEAR, "bappeda", "notulen-rapat.rtf")
+    pipeline.store.put_bytes(key, rb"{\rtf1\ansi Notulen}")
+    run(pipeline, "run-1")
+    assert pipeline.state.submission(key).status == "unsupported"
+    assert run(pipeline, "run-2").extracted == 0  # still no LibreOffice: nothing to try
+    converted = tmp_path / "converted.pdf"
+    converted.write_bytes(make_pdf("Notulen rapat Tim Koordinasi SPBE tentang arsitektur SPBE"))
+    fake_libreoffice(programs, f'cp "{converted}" "$outdir/$stem.pdf"\n')
+    monkeypatch.setenv("PATH", f"{programs}:/usr/bin:/bin")  # its shell script needs the usual tools
+    third = run(pipeline, "run-3")
+    row = pipeline.state.submission(key)
+    assert (third.extracted, row.status) == (1, "ok") and row.matches
+    assert run(pipeline, "run-4").extracted == 0  # read for good
 
 
 def test_same_content_under_a_new_name_reuses_extraction_and_embeddings(pipeline, first_run):
