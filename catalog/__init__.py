@@ -21,6 +21,7 @@ from catalog.model import (
     RatingBand,
     Skpd,
     SkpdRegistry,
+    UnknownSelection,
     load_framework,
     load_skpd_registry,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "RatingBand",
     "Skpd",
     "SkpdRegistry",
+    "UnknownSelection",
     "domain_index",
     "index_from_domain_indices",
     "load_framework",

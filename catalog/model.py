@@ -10,7 +10,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +36,11 @@ def is_skpd_code(text: str) -> bool:
 
 class CatalogError(ValueError):
     """A framework or registry file that cannot be trusted; the message names the file and the problem."""
+
+
+class UnknownSelection(ValueError):
+    """A run, a report or an upload names an SKPD or an indicator the data files do not have: a typo, refused
+    before any work, since a run over nothing would publish reports that say every indicator has evidence."""
 
 
 class _Record(BaseModel):
@@ -235,6 +240,13 @@ class Framework(_Record):
     def has_indicator(self, number: int) -> bool:
         return any(indicator.number == number for indicator in self.indicators)
 
+    def check_numbers(self, numbers: Iterable[int]) -> None:
+        """UnknownSelection for numbers that are none of this framework's indicators (numbered 1 to N, no gaps)."""
+        if unknown := sorted({number for number in numbers if not self.has_indicator(number)}):
+            raise UnknownSelection(
+                f"no indicator {', '.join(map(str, unknown))} in {self.name}: its indicators are 1–{len(self.indicators)}"
+            )
+
     def indicator(self, number: int) -> Indicator:
         for indicator in self.indicators:
             if indicator.number == number:
@@ -322,6 +334,12 @@ class SkpdRegistry(_Record):
     def find(self, code: str) -> Skpd | None:
         """The SKPD with this code, or None (an upload folder may name a unit the registry lacks)."""
         return next((unit for unit in self.skpd if unit.code == code), None)
+
+    def check_codes(self, codes: Iterable[str]) -> None:
+        """UnknownSelection for codes of no SKPD in the registry, listing those it has."""
+        if unknown := sorted(set(codes) - {unit.code for unit in self.skpd}):
+            known = ", ".join(unit.code for unit in self.skpd)
+            raise UnknownSelection(f"unknown SKPD {', '.join(unknown)}; the registry has: {known}")
 
     def responsible_for(self, indicator_number: int) -> list[Skpd]:
         """The SKPD answering for an indicator, in registry order; empty only for a number outside the framework."""

@@ -190,6 +190,8 @@ def nightly(
     settings = get_settings()
     year = year or settings.today_year()
     pipeline = Pipeline(settings)
+    pipeline.registry.check_codes(skpd or ())  # a typo must not publish reports over nothing
+    pipeline.framework.check_numbers(indicators or ())
     with run_slot(settings, pipeline.state, logger):
         result = run_year(pipeline, year, skpd, indicators, force, helpers, logger)
     if send_reports:

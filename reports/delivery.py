@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
-from catalog import SkpdRegistry
+from catalog import SkpdRegistry, UnknownSelection
 from reports.errors import ReportsError
 from reports.mail import SendFailed, SendUncertain, SmtpTransport, compose, new_message_id
 from reports.publish import Audience, Manifest, ManifestEntry
@@ -86,10 +86,10 @@ def outgoing_messages(
     skpd: Collection[str] | None = None,
 ) -> list[Outgoing]:
     """The messages of the manifest's reports: all of them, or only these SKPD's (then without the city summary)."""
-    unknown = sorted(set(skpd or ()) - {unit.code for unit in registry.skpd})
-    if unknown:
-        known = ", ".join(unit.code for unit in registry.skpd)
-        raise UnknownSkpd(f"unknown SKPD {', '.join(unknown)}; the registry has: {known}")
+    try:
+        registry.check_codes(skpd or ())
+    except UnknownSelection as error:
+        raise UnknownSkpd(str(error)) from error
     messages = []
     for entry in manifest.entries:
         if skpd and entry.name not in skpd:

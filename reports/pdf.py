@@ -86,7 +86,9 @@ def render_skpd_pdf(report: SkpdReport, generated_at: str) -> bytes:
         pdf.line_of(f"{state.capitalize()}: {report.count(state)} indikator", style="B", colour=STATE_RGB[state])
 
     pdf.heading("Yang perlu dilengkapi")
-    if not report.to_do:
+    if not report.indicators:
+        pdf.line_of(f"Laporan ini tidak memuat indikator yang menjadi tanggung jawab {report.name}.")
+    elif not report.to_do:
         pdf.line_of(f"Semua indikator yang menjadi tanggung jawab {report.name} sudah ada bukti.")
     for row in report.to_do:
         pdf.line_of(f"{row.number}. {row.name} ({row.state})", colour=STATE_RGB[row.state])

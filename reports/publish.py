@@ -153,9 +153,11 @@ def publish(
     sha256s = [evidence.sha256 for item in city.coverage for evidence in item.evidence if evidence.sha256]
     dates = read_document_dates(store, state, sha256s, not_after=city.year)
     generated_at = local_timestamp(timezone)
+    if city.partial:  # the local copies beside the latest stay those of the last complete run, as the latest do
+        local_dir = local_dir / run_id
+        logger.info("run %s assessed some indicators only: the latest reports stay as they were; its own are in %s",
+                    run_id, local_dir)
     publisher = _Publisher(store, city.year, run_id, local_dir, update_latest=not city.partial)
-    if city.partial:
-        logger.info("run %s assessed some indicators only: the latest reports stay as they were", run_id)
 
     entries, published = [], []
     for completeness in city.skpd:

@@ -7,9 +7,10 @@ import json
 import logging
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
-from settings import get_settings
+from settings import Settings, get_settings
 from spbe_evidence.errors import UserError
 
 EXIT_OK = 0
@@ -108,15 +109,11 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
-    from catalog import load_framework, load_skpd_registry
     from storage import layout
     from storage.objects import ObjectStore
 
     settings = get_settings()
-    registry = load_skpd_registry(settings.skpd_file, load_framework(settings.framework_file))
-    if registry.find(args.skpd) is None:
-        known = ", ".join(skpd.code for skpd in registry.skpd)
-        raise UserError(f"unknown SKPD {args.skpd!r}; the registry {settings.skpd_file} has: {known}")
+    check_selection(settings, skpd=[args.skpd])
     missing = [str(path) for path in args.files if not path.is_file()]
     if missing:
         raise UserError(f"no such file: {', '.join(missing)}")
@@ -133,9 +130,22 @@ def cmd_submit(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from flows.nightly import nightly
 
+    check_selection(get_settings(), skpd=args.skpd or (), indicators=args.indicator or ())
     result = nightly(year=args.year, skpd=args.skpd, indicators=args.indicator, force=args.force)
     print_run_result(result)
     return EXIT_OK
+
+
+def check_selection(settings: Settings, skpd: Iterable[str] = (), indicators: Iterable[int] = ()) -> None:
+    """A UserError for an SKPD or indicator the data files lack, before anything is uploaded or run."""
+    from catalog import UnknownSelection, load_framework, load_skpd_registry
+
+    framework = load_framework(settings.framework_file)
+    try:
+        load_skpd_registry(settings.skpd_file, framework).check_codes(skpd)
+        framework.check_numbers(indicators)
+    except UnknownSelection as error:
+        raise UserError(str(error)) from error
 
 
 def print_run_result(result: dict) -> None:

@@ -73,8 +73,19 @@ def test_submit_uploads_into_the_submission_layout(capsys, environment, sample_f
     assert key in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [(["--skpd", "dinas-entah"], "unknown SKPD dinas-entah; the registry has: "),
+     (["--indicator", "99"], "no indicator 99 in "), (["--indicator", "10", "--indicator", "0"], "no indicator 0 in ")],
+)  # fmt: skip
+def test_run_refuses_an_unknown_skpd_or_indicator_before_anything_runs(capsys, environment, options, says):
+    """A run over nothing would publish reports saying every indicator has evidence."""
+    assert main(["run", *options]) == EXIT_USAGE
+    assert says in capsys.readouterr().err
+
+
 def test_submit_refuses_an_unknown_skpd_and_lists_the_known_ones(capsys, environment, sample_files):
     path = sample_files["Dokumen-Peta-Rencana-SPBE-2025-2029.pdf"]
     assert main(["submit", "--skpd", "dinas-entah", str(path)]) == EXIT_USAGE
     error = capsys.readouterr().err
-    assert "unknown SKPD 'dinas-entah'" in error and "bappeda" in error
+    assert "unknown SKPD dinas-entah" in error and "bappeda" in error

@@ -103,6 +103,12 @@ def test_the_html_report_is_in_bahasa_indonesia_with_unreadable_and_unmatched_up
     assert "Yang perlu dilengkapi" in bappeda and "Bukti yang diterima" in bappeda
 
 
+def test_a_report_over_none_of_an_skpds_indicators_does_not_say_they_all_have_evidence(catalog):
+    only_29 = assess(*catalog, UPLOADS, YEAR, indicators=[29])  # a run over one indicator, which Bappeda lacks
+    html = render_skpd_html(report_of("bappeda", only_29, catalog), GENERATED_AT)
+    assert "tidak memuat indikator yang menjadi tanggung jawab" in html and "sudah ada bukti" not in html
+
+
 def test_the_content_hash_ignores_the_generation_time_and_follows_the_evidence(city, catalog):
     framework, registry = catalog
     report = report_of("inspektorat", city, catalog)

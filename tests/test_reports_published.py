@@ -8,6 +8,7 @@ import io
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import pypdfium2
 import pytest
@@ -113,10 +114,15 @@ def test_a_rerun_with_nothing_changed_publishes_the_same_content(published_repor
 
 
 def test_a_run_over_some_indicators_leaves_the_latest_reports_complete(published_reports, store):
+    """Its reports cover one indicator: beside the latest, in the bucket or on disk, they would read as complete."""
     year = published_reports["year"]
+    complete = {report["skpd"]: Path(report["local_path"]) for report in published_reports["reports"]}
+    before = {code: path.read_bytes() for code, path in complete.items()}
     partial = nightly(year=year, indicators=[1])
     assert store.exists(partial["manifest"])
     assert load_manifest(store, year).run_id == published_reports["run_id"]
+    assert {code: path.read_bytes() for code, path in complete.items()} == before
+    assert all(Path(report["local_path"]).parent.name == partial["run_id"] for report in partial["reports"])
 
 
 def test_evidence_dates_come_from_the_extracted_text_in_the_bucket_once(object_store, tmp_path):
