@@ -131,5 +131,5 @@ def _indicator(pdf: _ReportPdf, row: IndicatorRow, max_age_years: int) -> None:
                     indent=INDENT, colour=STATE_RGB[EvidenceState.REVIEW])
     if not row.needs_action:
         return
-    pdf.line_of(f"Bukti yang diterima: {row.accepted_evidence}", indent=INDENT)
+    pdf.line_of(f"Bukti yang dapat diterima: {row.accepted_evidence}", indent=INDENT)
     pdf.line_of(LEVELS_IN_XLSX, size=SMALL_SIZE, colour=GREY, indent=INDENT, height=SMALL_LINE)

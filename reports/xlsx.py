@@ -36,7 +36,7 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 SKPD_INDICATOR_COLUMNS = (
     ("No.", NARROW), ("Kode", MEDIUM), ("Indikator", WIDE), ("Domain", MEDIUM), ("Aspek", MEDIUM),
     ("Status", MEDIUM), ("Bukti dari SKPD lain", MEDIUM), ("Dokumen bukti", WIDE), ("Halaman", NARROW),
-    ("Kutipan", VERY_WIDE), ("Tahun dokumen", MEDIUM), ("Usia bukti", MEDIUM), ("Bukti yang diterima", VERY_WIDE),
+    ("Kutipan", VERY_WIDE), ("Tahun dokumen", MEDIUM), ("Usia bukti", MEDIUM), ("Bukti yang dapat diterima", VERY_WIDE),
     ("Kriteria dan bukti per tingkat", VERY_WIDE),
 )
 UPLOAD_COLUMNS = (("Berkas", WIDE), ("Status", MEDIUM), ("Keterangan", VERY_WIDE))

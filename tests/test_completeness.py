@@ -87,7 +87,7 @@ def test_the_report_is_in_bahasa_indonesia_with_passage_and_accepted_evidence(ca
     assert "Kelengkapan Data Dukung Evaluasi SPBE 2026" in html
     assert "audit.pdf" in html and "bukti 29" in html and "halaman 1" in html
     assert "Berkas yang tidak dapat dibaca" in html and "Berkas PDF ini rusak" in html
-    assert "Bukti yang diterima" in html  # what to upload for what is missing
+    assert "Bukti yang dapat diterima" in html  # what to upload for what is missing
     assert "WITA" in html
 
 

@@ -88,6 +88,18 @@ def test_an_indicator_covered_by_another_skpds_document_says_who_uploaded_it(cit
     assert indicator_21("diskominfotik").evidence[0].uploaded_by is None
 
 
+def test_a_document_another_skpd_uploaded_that_awaits_review_is_not_called_evidence(city, catalog):
+    """Inspektorat's audit report is only 'perlu ditinjau' for 30: Diskominfotik's report must not say it has evidence."""
+    html = render_skpd_html(report_of("diskominfotik", city, catalog), GENERATED_AT)
+    row_30 = html[html.rindex("<td>30</td>"):].split("</tr>")[0]  # in the details, after the to-do list
+    assert "diunggah SKPD lain dan masih perlu ditinjau" in row_30 and "sudah ada di tingkat kota" not in row_30
+
+
+def test_the_report_says_where_to_upload_and_what_perlu_ditinjau_means(city, catalog):
+    html = render_skpd_html(report_of("bappeda", city, catalog), GENERATED_AT)
+    assert "submissions/2026/bappeda/" in html and "peninjau akan memeriksanya" in html
+
+
 def test_evidence_of_one_sector_service_counts_for_the_whole_group(city, catalog):
     row = next(row for row in report_of("dinkes", city, catalog).indicators if row.number == 47)
     assert row.state is EvidenceState.PRESENT and row.covered_by_others
@@ -100,7 +112,7 @@ def test_the_html_report_is_in_bahasa_indonesia_with_unreadable_and_unmatched_up
     bappeda = render_skpd_html(report_of("bappeda", city, catalog), GENERATED_AT)
     assert "tidak cocok dengan indikator mana pun" in bappeda and "undangan.docx" in bappeda
     assert "scan-sop.pdf" not in bappeda
-    assert "Yang perlu dilengkapi" in bappeda and "Bukti yang diterima" in bappeda
+    assert "Yang perlu dilengkapi" in bappeda and "Bukti yang dapat diterima" in bappeda
 
 
 def test_a_report_over_none_of_an_skpds_indicators_does_not_say_they_all_have_evidence(catalog):
@@ -125,7 +137,7 @@ def test_the_pdf_opens_and_reads_back_with_the_report(city, catalog):
     text = "\n".join(pdf[number].get_textpage().get_text_range() for number in range(len(pdf)))
     assert "Kelengkapan Data Dukung Evaluasi SPBE 2026" in text and "Inspektorat Daerah" in text
     assert "audit-tik.pdf" in text and "halaman 2" in text and "tahun dokumen: 2026" in text
-    assert "Bukti yang diterima" in text and "Kriteria dan bukti per tingkat kematangan: lihat lampiran XLSX" in text
+    assert "Bukti yang dapat diterima" in text and "Kriteria dan bukti per tingkat kematangan: lihat lampiran XLSX" in text
 
 
 def test_text_outside_latin1_is_replaced_not_fatal(catalog):
