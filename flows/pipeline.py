@@ -130,6 +130,9 @@ class Pipeline:
             if parsed is None:
                 logger.warning("ignoring %s: not submissions/{year}/{skpd}/{file}", obj.key)
                 continue
+            if layout.is_unfinished_upload(parsed.filename):
+                logger.info("ignoring %s: a part, temporary or lock file, not an upload", obj.key)
+                continue
             if skpd and parsed.skpd not in skpd:
                 continue
             if self.registry.find(parsed.skpd) is None:

@@ -36,9 +36,6 @@ S3_EVENT_PREFIX = "s3:"  # MinIO names events s3:ObjectCreated:Put, AWS ObjectCr
 S3_CHANGES = ("ObjectCreated:", "ObjectRemoved:")
 FILER_CHANGES = frozenset({"create", "update", "delete", "rename"})
 FILER_BUCKETS_DIR = "/buckets"  # where SeaweedFS keeps S3 buckets in its filer (weed's default)
-# Files that are never a finished upload: parts and temporaries of upload tools, editors' lock files.
-TEMPORARY_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload")
-TEMPORARY_PREFIXES = (".", "~$")
 MAX_BODY_BYTES = 1024 * 1024  # one notification is a few kilobytes
 TICK_SECONDS = 1.0
 RELAY_TAG = "relay"
@@ -65,7 +62,7 @@ def parse_notification(payload: object, bucket: str) -> list[Change]:
 def submission_change(key: str) -> Change | None:
     """The (year, SKPD) of a key in the submissions layout that names a finished upload; None for anything else."""
     parsed = layout.parse_submission_key(key)
-    if parsed is None or parsed.filename.endswith(TEMPORARY_SUFFIXES) or parsed.filename.startswith(TEMPORARY_PREFIXES):
+    if parsed is None or layout.is_unfinished_upload(parsed.filename):
         return None
     return Change(parsed.year, parsed.skpd)
 

@@ -30,6 +30,10 @@ _EXTENSION = re.compile(r"[a-z0-9]+")
 _PATH_SEPARATORS = re.compile(r"[\\/]")
 _NOT_FILENAMES = frozenset({"", ".", ".."})
 _SUBMISSION_KEY_PARTS = 4
+# Files that are never a finished upload: parts and temporaries of upload tools, editors' lock files
+# (".~lock.Notulen.docx#", "~$Notulen.docx"), hidden files.
+TEMPORARY_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload")
+TEMPORARY_PREFIXES = (".", "~$")
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,11 @@ def parse_submission_key(key: str) -> SubmissionKey | None:
     ):
         return None
     return SubmissionKey(year=int(year), skpd=skpd, filename=filename)
+
+
+def is_unfinished_upload(filename: str) -> bool:
+    """A part, temporary or lock file that an upload tool or an editor left beside the real upload: no evidence."""
+    return filename.endswith(TEMPORARY_SUFFIXES) or filename.startswith(TEMPORARY_PREFIXES)
 
 
 def extraction_key(sha256: str) -> str:

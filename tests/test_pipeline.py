@@ -195,3 +195,10 @@ def test_reports_are_written_per_skpd_in_the_bucket_and_locally(pipeline, first_
 def test_keys_outside_the_layout_are_ignored(pipeline, first_run):
     pipeline.store.put_bytes(f"submissions/{YEAR}/catatan.txt", b"bukan kiriman")
     assert all(obj.key != f"submissions/{YEAR}/catatan.txt" for obj in pipeline.discover(YEAR))
+
+
+@pytest.mark.parametrize("name", [".~lock.Notulen.docx#", "~$Notulen.docx", "Notulen.pdf.part"])
+def test_an_editors_lock_file_or_an_unfinished_part_is_no_upload(pipeline, name):
+    key = layout.submission_key(YEAR, "bappeda", name)
+    pipeline.store.put_bytes(key, b"bukan kiriman")
+    assert key not in {obj.key for obj in pipeline.discover(YEAR)}
