@@ -47,6 +47,14 @@ class SendUncertain(SendFailed):
     """The connection broke after the message was transmitted: it may have been delivered; do not resend."""
 
 
+def check_mail_settings(settings: Settings) -> None:
+    """MailNotConfigured naming the settings that sending needs and lacks (before any flow starts, in the CLI)."""
+    missing = [name for name, value in (("SPBE_SMTP_HOST", settings.smtp_host),
+                                        ("SPBE_SMTP_SENDER", settings.smtp_sender)) if not value]
+    if missing:
+        raise MailNotConfigured(f"set {' and '.join(missing)} to e-mail reports (or use a dry run)")
+
+
 @dataclass(frozen=True)
 class SmtpConfig:
     host: str
@@ -62,10 +70,7 @@ class SmtpConfig:
     @classmethod
     def from_settings(cls, settings: Settings, password: str | None) -> SmtpConfig:
         """The SMTP settings, or MailNotConfigured naming what is missing; `password` comes from env or a Secret block."""
-        missing = [name for name, value in (("SPBE_SMTP_HOST", settings.smtp_host),
-                                            ("SPBE_SMTP_SENDER", settings.smtp_sender)) if not value]
-        if missing:
-            raise MailNotConfigured(f"set {' and '.join(missing)} to e-mail reports (or use a dry run)")
+        check_mail_settings(settings)
         if settings.smtp_user and not password:
             raise MailNotConfigured(
                 "SPBE_SMTP_USER is set but there is no password: set SPBE_SMTP_PASSWORD or SPBE_SMTP_PASSWORD_BLOCK"

@@ -45,8 +45,14 @@ def cmd_send(args: argparse.Namespace) -> int:
     from flows.send_reports import send_reports
     from reports.delivery import DeliveryFailed
     from reports.errors import ReportsError
+    from reports.mail import check_mail_settings
+    from spbe_evidence.cli import check_selection
 
+    settings = get_settings()
+    check_selection(settings, skpd=args.skpd or ())  # refused here, not after a Prefect server has started
     try:
+        if not args.dry_run:
+            check_mail_settings(settings)
         result = send_reports(year=args.year, skpd=args.skpd, dry_run=args.dry_run, retry_uncertain=args.retry_uncertain)
     except ReportsError as error:
         raise UserError(str(error)) from error
