@@ -38,6 +38,10 @@ class CatalogError(ValueError):
     """A framework or registry file that cannot be trusted; the message names the file and the problem."""
 
 
+# The kinds of government a registry's city may be, as its name starts; its regulations' headings name the rest.
+REGION_KINDS = frozenset(("kota", "kabupaten", "provinsi", "pemerintah"))
+
+
 class UnknownSelection(ValueError):
     """A run, a report or an upload names an SKPD or an indicator the data files do not have: a typo, refused
     before any work, since a run over nothing would publish reports that say every indicator has evidence."""
@@ -330,6 +334,15 @@ class SkpdRegistry(_Record):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def region(self) -> str:
+        """The city's name as the headings of its own regulations write it: "Kota Banjarmasin" → "Banjarmasin"
+        ("PERATURAN WALI KOTA BANJARMASIN"), "Kabupaten Hulu Sungai Selatan" → "Hulu Sungai Selatan"."""
+        name = self.city.split()
+        while len(name) > 1 and name[0].lower() in REGION_KINDS:  # "Pemerintah Kota Banjarmasin" too
+            name = name[1:]
+        return " ".join(name)
 
     def find(self, code: str) -> Skpd | None:
         """The SKPD with this code, or None (an upload folder may name a unit the registry lacks)."""

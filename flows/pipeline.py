@@ -118,7 +118,7 @@ class Pipeline:
         self.state = state or StateStore(settings.state_url())
         self.framework: Framework = load_framework(settings.framework_file)
         self.registry: SkpdRegistry = load_skpd_registry(settings.skpd_file, self.framework)
-        self.matcher = Matcher(settings, self.framework)
+        self.matcher = Matcher(settings, self.framework, region=self.registry.region)
         self.limits = ExtractionLimits.from_settings(settings)
 
     # Discover

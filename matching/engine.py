@@ -18,7 +18,10 @@ from settings import Settings
 class Matcher:
     """Built from settings and a framework; the model loads on first use, so cache hits cost no model."""
 
-    def __init__(self, settings: Settings, framework: Framework, top_k: int | None = None) -> None:
+    def __init__(self, settings: Settings, framework: Framework, top_k: int | None = None, region: str = "") -> None:
+        """`region`: the government whose evidence this is (the SKPD registry's), so that a policy another one enacted
+        counts for nothing; empty (evaluation on documents of many governments) leaves that rule off."""
+        self.region = region
         self.model_name = settings.model
         self.model_prompt = settings.model_prompt
         self.model_key = model_key(settings.model, settings.model_prompt)  # what stored embeddings are kept under
@@ -38,7 +41,7 @@ class Matcher:
         self.profiles: ProfileSet = load_profiles(settings.profiles_file, framework)
         self.indicator_numbers = range(1, len(framework.indicators) + 1)
         self.fingerprint = matching_fingerprint(
-            self.model_key, self.profiles, self.thresholds, self.chunking, self.top_k
+            self.model_key, self.profiles, self.thresholds, self.chunking, self.top_k, region=region
         )
 
     @cached_property
@@ -56,7 +59,7 @@ class Matcher:
     def structure(self, chunks: list[Chunk], filename: str) -> DocumentStructure:
         """Read from the chunks, so a rematch from stored embeddings needs no stored text."""
         text = joined_text(chunks, self.chunking)
-        return read_structure(text, filename, self.profiles.structure_markers, self.indicator_numbers)
+        return read_structure(text, filename, self.profiles.structure_markers, self.indicator_numbers, self.region)
 
     def match(self, chunks: list[Chunk], vectors: np.ndarray, filename: str = "") -> list[Match]:
         return match_chunks(chunks, vectors, self.structure(chunks, filename), self.index, self.thresholds, self.top_k)

@@ -64,6 +64,7 @@ class EvidenceRule(StrEnum):
     SPBE_CONTEXT = "spbe_context"  # a generic topic (a team, risk, training): a document that names SPBE or ICT
     TOPIC_IN_CONTENT = "topic_in_content"  # any indicator: its topic named in what the document says, not only in
     # an office's name ("Dinas Tenaga Kerja dan Sertifikasi Kompetensi" heads a job-card SOP, no training)
+    OWN_GOVERNMENT = "own_government"  # any indicator: a policy of this government, not a Perpres or another city's
 
 
 class Ground(StrEnum):
@@ -191,11 +192,12 @@ def code_digest(folder: Path) -> str:
 
 def matching_fingerprint(
     model: str, profile_set: ProfileSet, thresholds: Thresholds, policy: ChunkingPolicy, top_k: int,
-    rules: str | None = None,
+    rules: str | None = None, region: str = "",
 ) -> str:
-    """Changes whenever a stored match could change: model, profiles, weights, thresholds, chunking, top K, and
-    the matching code's rules (`rules`, by default this release's `code_digest`)."""
+    """Changes whenever a stored match could change: model, profiles, weights, thresholds, chunking, top K, the
+    matching code's rules (`rules`, by default this release's `code_digest`) and the government whose evidence it is."""
     payload = {
+        "region": region,
         "rules": rules if rules is not None else code_digest(MATCHING_CODE),
         "model": model,
         "profiles": [asdict(profile) for profile in profile_set.profiles],
@@ -282,9 +284,12 @@ def unmet_rules(structure: DocumentStructure, index: IndicatorIndex) -> list[Evi
     document that names SPBE or ICT: the minutes of an inflation-control team are no Tim Koordinasi SPBE at work. An
     indicator whose topic the document names only in an office's name (its letterhead, a unit, an issuer) is not
     what the document is about. A regulation on an office's structure and duties lists ICT functions, but is
-    evidence for no indicator."""
+    evidence for no indicator; nor is a policy another government enacted (a Perpres, a Permen, another city's
+    Perwal), which an assessor does not count for this one, however well it fits."""
     if structure.is_organisation:
         return [EvidenceRule.SPBE_EVIDENCE] * len(index.indicators)
+    if structure.issued_elsewhere:
+        return [EvidenceRule.OWN_GOVERNMENT] * len(index.indicators)
     named_for = named_by_filename(index, structure)
     needs_policy = index.is_policy.astype(bool) & (not structure.is_policy)
     needs_electronic = index.is_service & (not structure.is_electronic) & ~named_for

@@ -143,6 +143,9 @@ class DocumentStructure:
     is_electronic: bool  # speaks of electronic systems often enough to document an electronic service
     is_organisation: bool  # a regulation on an office's position, structure, duties, functions (SOTK): no evidence
     is_policy_only: bool  # a policy that is no decree and holds no annex: it sets a policy and shows none carried out
+    # an enacted policy whose heading names another government than the deployment's region (a Perpres, a Permen,
+    # another city's Perwal): evidence for that government, not this one (never so when no region is given)
+    issued_elsewhere: bool
     names_spbe: bool  # names SPBE or ICT often enough for a team, a risk register or a training to be SPBE's own
     office_names: str  # the offices its top names (its letterhead, its unit, the issuer), joined
     content: str  # its words without those names: what it says, not who says it
@@ -151,9 +154,12 @@ class DocumentStructure:
     filename_indicator: int | None
 
 
-def read_structure(text: str, filename: str, markers: StructureMarkers, indicators: range) -> DocumentStructure:
-    """Title (opening words), subject, section headings, policy form, whether it shows an electronic service,
-    whether it is on an office's duties, and a file-name indicator number if the framework has it."""
+def read_structure(
+    text: str, filename: str, markers: StructureMarkers, indicators: range, region: str = ""
+) -> DocumentStructure:
+    """Title (opening words), subject, section headings, policy form (and whether `region`, the deployment's
+    government, issued it), whether it shows an electronic service, whether it is on an office's duties, and a
+    file-name indicator number if the framework has it."""
     opening = opening_words(text, markers)
     found = FILENAME_INDICATOR.match(filename)
     number = int(found.group(1)) if found else None
@@ -177,6 +183,7 @@ def read_structure(text: str, filename: str, markers: StructureMarkers, indicato
         is_electronic=is_electronic(ict_mentions, tokens, markers),
         is_organisation=policy and opens_with(clause, markers.organisation_subjects),
         is_policy_only=policy and heading not in markers.decree_headings and not holds_annex(lowered, markers),
+        issued_elsewhere=policy and bool(region) and not names_phrase(opening, region),
         names_spbe=names_spbe(ict_mentions + mentions(lowered, markers.spbe_words), tokens, markers),
         office_names=" | ".join(names),
         content=content,
@@ -215,6 +222,11 @@ def without_names(opening: str, names: list[str]) -> str:
 def capitalised(word: str) -> str:
     """A word as a heading writes it: "Dinas" or "DINAS"."""
     return f"(?:{re.escape(word.capitalize())}|{re.escape(word.upper())})"
+
+
+def names_phrase(tokens: list[str], phrase: str) -> bool:
+    """Whether the words hold the phrase's words in a row ("Hulu Sungai Selatan" in a regency's heading)."""
+    return f" {' '.join(words(phrase))} " in f" {' '.join(tokens)} "
 
 
 def opening_words(text: str, markers: StructureMarkers) -> list[str]:

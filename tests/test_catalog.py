@@ -13,6 +13,8 @@ from catalog import (
     AssessmentError,
     CatalogError,
     Framework,
+    SkpdRegistry,
+    UnknownSelection,
     domain_index,
     index_from_domain_indices,
     load_framework,
@@ -302,6 +304,26 @@ def test_find_an_skpd_by_code(framework):
     registry = load_skpd_registry(REGISTRY_FILE, framework)
     assert registry.find("arsip").name == "Dinas Perpustakaan dan Kearsipan"
     assert registry.find("tidak-ada") is None
+
+
+@pytest.mark.parametrize(
+    ("city", "region"),
+    [("Kota Banjarmasin", "Banjarmasin"), ("Kabupaten Hulu Sungai Selatan", "Hulu Sungai Selatan"),
+     ("Pemerintah Kota Banjarmasin", "Banjarmasin"), ("Banjarmasin", "Banjarmasin")],
+)  # fmt: skip
+def test_the_region_is_the_city_as_its_own_regulations_name_it(framework, registry_data, city, region):
+    """"PERATURAN WALI KOTA BANJARMASIN": a policy whose heading lacks it is another government's."""
+    assert SkpdRegistry.model_validate({**registry_data, "city": city}).region == region
+
+
+def test_selections_of_unknown_skpd_or_indicators_are_refused_naming_what_exists(framework):
+    registry = load_skpd_registry(REGISTRY_FILE, framework)
+    registry.check_codes(["bappeda"])
+    framework.check_numbers([1, 47])
+    with pytest.raises(UnknownSelection, match="unknown SKPD dinas-entah; the registry has: .*bappeda"):
+        registry.check_codes(["bappeda", "dinas-entah"])
+    with pytest.raises(UnknownSelection, match="no indicator 0, 48 in .*: its indicators are 1–47"):
+        framework.check_numbers([48, 0, 12])
 
 
 def test_registry_with_an_unknown_indicator_fails(tmp_path, framework, registry_data):

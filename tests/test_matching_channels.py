@@ -12,7 +12,7 @@ from matching.chunking import Chunk
 from matching.engine import Matcher
 from matching.evaluation import EmbeddingCache, LabelledDocument, fit_weights
 from matching.lexical import TermIndex
-from matching.matcher import FEATURES, EvidenceRule, Ground, Ruling, decide, features, unmet_rules
+from matching.matcher import FEATURES, Decision, EvidenceRule, Ground, Ruling, decide, features, unmet_rules
 from matching.profiles import load_profiles
 from matching.text import phrase_pattern
 from matching.structure import PolicyScope, StructureMarkers, read_structure, without_names
@@ -581,6 +581,35 @@ def test_a_regulation_on_an_offices_structure_and_duties_is_evidence_for_nothing
 )
 def test_only_a_regulation_whose_subject_is_an_offices_structure_and_duties_counts_as_one(text):
     assert not read_structure(text, "", MARKERS, INDICATORS).is_organisation
+
+
+PERPRES = ("PRESIDEN REPUBLIK INDONESIA PERATURAN PRESIDEN REPUBLIK INDONESIA NOMOR 95 TAHUN 2018 TENTANG SISTEM "
+           "PEMERINTAHAN BERBASIS ELEKTRONIK")
+
+
+@pytest.mark.parametrize(
+    ("text", "elsewhere"),
+    [
+        (PERPRES, True),  # the national regulation an SKPD uploads in place of the city's own
+        ("WALI KOTA DENPASAR PROVINSI BALI PERATURAN WALI KOTA DENPASAR NOMOR 35 TAHUN 2014 TENTANG SPBE", True),
+        ("WALI KOTA BANJARMASIN PROVINSI KALIMANTAN SELATAN PERATURAN WALI KOTA BANJARMASIN NOMOR 21 TAHUN 2025 "
+         "TENTANG ARSITEKTUR SPBE", False),
+        ("PEMERINTAH KOTA BANJARMASIN DINAS KOMUNIKASI, INFORMATIKA DAN STATISTIK Jalan RE Martadinata No. 1 "
+         "KEPUTUSAN KEPALA DINAS NOMOR 12 TAHUN 2026 TENTANG TIM PENGELOLA DATA", False),  # under its letterhead
+        ("Laporan pelaksanaan Peraturan Presiden Nomor 95 Tahun 2018 di lingkungan pemerintah kota", False),  # no policy
+    ],
+)
+def test_a_policy_whose_heading_names_another_government_is_issued_elsewhere(text, elsewhere):
+    assert read_structure(text, "", MARKERS, INDICATORS, region="Banjarmasin").issued_elsewhere is elsewhere
+    assert not read_structure(text, "", MARKERS, INDICATORS).issued_elsewhere  # no region given: evaluation
+
+
+def test_a_policy_another_government_enacted_is_evidence_for_nothing_here():
+    """An assessor counts only the city's own policy: Perpres 95/2018 is no Kebijakan Internal of Banjarmasin."""
+    settings = Settings(_env_file=None)
+    city = Matcher(settings, load_framework(settings.framework_file), region="Banjarmasin")
+    rulings = rulings_for(city, PERPRES, {1: 0.9, 4: 0.6})
+    assert rulings[1] == rulings[4] == Ruling(Decision.REVIEW, EvidenceRule.OWN_GOVERNMENT)
 
 
 def test_an_offices_name_is_told_from_what_the_document_says():
