@@ -178,7 +178,12 @@ def handler_for(relay: Relay) -> type[BaseHTTPRequestHandler]:
         def _receive(self) -> HTTPStatus:
             if not relay.authorized(self.headers.get("Authorization")):
                 return HTTPStatus.UNAUTHORIZED
-            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:  # a garbled header must not take the handler down
+                return HTTPStatus.BAD_REQUEST
+            if length < 0:  # read(-1) would wait for the client to close
+                return HTTPStatus.BAD_REQUEST
             if length > MAX_BODY_BYTES:
                 return HTTPStatus.REQUEST_ENTITY_TOO_LARGE
             try:

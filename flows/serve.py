@@ -71,7 +71,10 @@ class ManagedProcess:
         _signal_group(self.process.pid, signal.SIGKILL)
         for pid in family:
             send_signal(pid, signal.SIGKILL)
-        self.process.wait(KILL_WAIT_SECONDS)
+        try:
+            self.process.wait(KILL_WAIT_SECONDS)
+        except subprocess.TimeoutExpired:  # stuck in the kernel: say so, and still stop the other process
+            print(f"pid {self.process.pid} did not exit {KILL_WAIT_SECONDS} s after SIGKILL", file=sys.stderr)
 
     def log_tail(self) -> str:
         try:

@@ -200,6 +200,17 @@ def test_the_http_relay_wants_the_token_and_json(relay_server):
     assert connection.getresponse().status == 200
 
 
+@pytest.mark.parametrize("length", ["banyak", "-1"])
+def test_a_garbled_content_length_is_refused_and_the_relay_keeps_serving(relay_server, length):
+    connection = http.client.HTTPConnection(LOOPBACK, relay_server.port, timeout=DELIVERY_TIMEOUT_SECONDS)
+    connection.putrequest("POST", "/")
+    for name, value in (("Authorization", "Bearer rahasia"), ("Content-Length", length)):
+        connection.putheader(name, value)
+    connection.endheaders(b"{}")
+    assert connection.getresponse().status == 400
+    assert post(relay_server.port, json.dumps(FILER_FILE_CREATED).encode()) == 204
+
+
 def wait_for(condition, timeout: float = DELIVERY_TIMEOUT_SECONDS) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
