@@ -20,13 +20,12 @@ from typing import Protocol
 
 from extractors import docx, image, legacy, ocr, pdf, pptx, xlsx
 from extractors.document import Block, BlockKind, Document, Page, Status, TextSource
-from extractors.failures import ExtractionFailure, corrupt
+from extractors.failures import ExtractionFailure, corrupt, too_large
 from extractors.isolation import run_with_time_limit
 from extractors.limits import DEFAULT_LIMITS, ExtractionLimits
 from extractors.sniff import (
     DOCX, JPEG, LEGACY_OFFICE, OPENDOCUMENT, PDF, PNG, PPTX, RTF, TIFF, XLSX, ZIP, sniff,
 )  # fmt: skip
-from settings import MEBIBYTE
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -39,6 +38,7 @@ __all__ = [
     "TextSource",
     "extract",
     "extract_path",
+    "too_large",
     "tool_available",
 ]
 
@@ -90,20 +90,10 @@ READERS: dict[str | None, Reader] = {
 }
 
 
-def _megabytes(size: int) -> str:
-    """A size as a clerk reads it: "12,5 MB" (Indonesian decimal comma)."""
-    return f"{size / MEBIBYTE:.1f}".removesuffix(".0").replace(".", ",") + " MB"
-
-
 def _check_size(size: int, max_bytes: int) -> None:
     """Refuse an upload over the limit before any parser spends memory on it."""
     if size > max_bytes:
-        raise ExtractionFailure(
-            Status.TOO_LARGE,
-            f"Ukuran berkas {_megabytes(size)} melebihi batas {_megabytes(max_bytes)}. "
-            "Perkecil berkasnya (misalnya kompres PDF atau pisahkan menjadi beberapa berkas), lalu unggah lagi.",
-            f"{size} bytes, limit max_bytes={max_bytes}",
-        )
+        raise too_large(size, max_bytes)
 
 
 def _page_ranges(numbers: list[int]) -> str:

@@ -6,6 +6,7 @@ Document, so every failure reaches the caller in the same shape.
 from __future__ import annotations
 
 from extractors.document import Document, Page, Status
+from settings import MEBIBYTE
 
 
 class ExtractionFailure(Exception):
@@ -36,6 +37,21 @@ def corrupt(error: BaseException, format_label: str = "") -> ExtractionFailure:
         f"{subject} rusak atau tidak lengkap sehingga tidak dapat dibaca. "
         "Buka berkas di komputer Anda, simpan ulang, lalu unggah lagi.",
         describe(error),
+    )
+
+
+def megabytes(size: int) -> str:
+    """A size as a clerk reads it: "12,5 MB" (Indonesian decimal comma)."""
+    return f"{size / MEBIBYTE:.1f}".removesuffix(".0").replace(".", ",") + " MB"
+
+
+def too_large(size: int, max_bytes: int) -> ExtractionFailure:
+    """An upload over the size limit (SPBE_MAX_UPLOAD_BYTES), refused before it is downloaded or parsed."""
+    return ExtractionFailure(
+        Status.TOO_LARGE,
+        f"Ukuran berkas {megabytes(size)} melebihi batas {megabytes(max_bytes)}. "
+        "Perkecil berkasnya (misalnya kompres PDF atau pisahkan menjadi beberapa berkas), lalu unggah lagi.",
+        f"{size} bytes, limit max_bytes={max_bytes}",
     )
 
 

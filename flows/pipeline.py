@@ -19,7 +19,7 @@ import numpy as np
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from catalog import Framework, SkpdRegistry, load_framework, load_skpd_registry
-from extractors import ExtractionLimits, extract, tool_available
+from extractors import ExtractionLimits, extract, too_large, tool_available
 from extractors.document import Document, Status
 from matching.chunking import Chunk
 from matching.engine import Matcher
@@ -41,11 +41,6 @@ CPUS_PER_PROCESS = 4
 # documents take to read and embed, so each process must have at least this many to be worth starting.
 DOCUMENTS_PER_PROCESS = 40
 
-TOO_LARGE_MESSAGE = (
-    "Berkas terlalu besar ({size_mb:.0f} MB; batas {limit_mb:.0f} MB). "
-    "Perkecil berkas (misalnya pindai ulang dengan resolusi lebih rendah) atau pecah menjadi beberapa berkas."
-)
-BYTES_PER_MB = 1024 * 1024
 
 
 class Outcome(StrEnum):
@@ -226,13 +221,11 @@ class Pipeline:
             key=obj.key, year=parsed.year, skpd=parsed.skpd, filename=parsed.filename,
             etag=obj.etag, size=obj.size, fingerprint=self.matcher.fingerprint, run_id=run_id,
         )  # fmt: skip
-        if obj.size > self.settings.max_upload_bytes:
-            message = TOO_LARGE_MESSAGE.format(
-                size_mb=obj.size / BYTES_PER_MB, limit_mb=self.settings.max_upload_bytes / BYTES_PER_MB
-            )
+        if obj.size > self.limits.max_bytes:  # refused as extraction would, without downloading it
+            refused = too_large(obj.size, self.limits.max_bytes)
             self.state.record_submission(
-                **record, sha256=None, status=Status.TOO_LARGE, message=message,
-                detail=f"{obj.size} bytes > SPBE_MAX_UPLOAD_BYTES={self.settings.max_upload_bytes}", matches=[],
+                **record, sha256=None, status=Status.TOO_LARGE, message=refused.message,
+                detail=f"{refused.detail} (SPBE_MAX_UPLOAD_BYTES); not downloaded", matches=[],
             )  # fmt: skip
             return Processed(obj.key, outcome, Status.TOO_LARGE)
 

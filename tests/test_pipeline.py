@@ -166,7 +166,7 @@ def test_an_upload_over_the_size_limit_is_too_large_without_download(settings, t
     pipeline.store.put_bytes(key, b"%PDF-1.4 " + b"x" * 100)
     run(pipeline, "run-1")
     row = pipeline.state.submission(key)
-    assert row.status == "too_large" and "terlalu besar" in row.message and row.sha256 is None
+    assert row.status == "too_large" and "melebihi batas" in row.message and row.sha256 is None
 
 
 def test_unreadable_uploads_keep_their_original_and_get_a_message(pipeline, first_run, settings):
