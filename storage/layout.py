@@ -63,24 +63,29 @@ def submission_key(year: int, skpd: str, filename: str) -> str:
 
 
 def parse_submission_key(key: str) -> SubmissionKey | None:
-    """The parts of a submission key, or None for a key outside the layout (so listings can skip it)."""
+    """The parts of a submission key, or None for a key outside the layout (so listings can skip it).
+
+    Read as a clerk's S3 client writes it: an SKPD folder typed with capitals ("Bappeda") is the SKPD's code, and
+    a file in a folder of its own under the SKPD's ("lampiran/Notulen.pdf") is the SKPD's upload, named with it."""
     parts = key.split(SEPARATOR)
-    if len(parts) != _SUBMISSION_KEY_PARTS:
+    if len(parts) < _SUBMISSION_KEY_PARTS:
         return None
-    root, year, skpd, filename = parts
+    root, year, skpd, *path = parts
+    skpd = skpd.lower()
     if (
         root != SUBMISSIONS_ROOT
         or not _YEAR.fullmatch(year)
         or not is_skpd_code(skpd)
-        or filename.strip() in _NOT_FILENAMES
+        or any(part.strip() in _NOT_FILENAMES for part in path)  # a folder placeholder, "..", an empty name
     ):
         return None
-    return SubmissionKey(year=int(year), skpd=skpd, filename=filename)
+    return SubmissionKey(year=int(year), skpd=skpd, filename=SEPARATOR.join(path))
 
 
 def is_unfinished_upload(filename: str) -> bool:
     """A part, temporary or lock file that an upload tool or an editor left beside the real upload: no evidence."""
-    return filename.endswith(TEMPORARY_SUFFIXES) or filename.startswith(TEMPORARY_PREFIXES)
+    name = filename.rsplit(SEPARATOR, 1)[-1]
+    return name.endswith(TEMPORARY_SUFFIXES) or name.startswith(TEMPORARY_PREFIXES)
 
 
 def extraction_key(sha256: str) -> str:

@@ -197,6 +197,17 @@ def test_keys_outside_the_layout_are_ignored(pipeline, first_run):
     assert all(obj.key != f"submissions/{YEAR}/catatan.txt" for obj in pipeline.discover(YEAR))
 
 
+def test_an_upload_in_a_subfolder_or_a_capitalised_skpd_folder_counts_for_the_skpd(pipeline, tmp_path):
+    """What another S3 client makes of a clerk's folder: not lost, nor left to a warning in the log."""
+    sample = next(sample for sample in load_samples() if sample.filename.startswith("Perwal"))
+    key = f"submissions/{YEAR}/Diskominfotik/Produk Hukum 2026/{sample.filename}"
+    pipeline.store.put_file(key, write_sample(sample, tmp_path))
+    run(pipeline, "run-1")
+    row = pipeline.state.submission(key)
+    assert (row.skpd, row.filename, row.status) == ("diskominfotik", f"Produk Hukum 2026/{sample.filename}", "ok")
+    assert any(match.decision == "supports" for match in row.matches)
+
+
 @pytest.mark.parametrize("name", [".~lock.Notulen.docx#", "~$Notulen.docx", "Notulen.pdf.part"])
 def test_an_editors_lock_file_or_an_unfinished_part_is_no_upload(pipeline, name):
     key = layout.submission_key(YEAR, "bappeda", name)

@@ -70,9 +70,21 @@ def test_parse_submission_key_inverts_submission_key():
 
 
 @pytest.mark.parametrize(
+    ("key", "parsed"),
+    [
+        ("submissions/2024/bappeda/lampiran/x.pdf", SubmissionKey(2024, "bappeda", "lampiran/x.pdf")),  # a subfolder
+        ("submissions/2024/Bappeda/x.pdf", SubmissionKey(2024, "bappeda", "x.pdf")),  # the code typed with capitals
+    ],
+)
+def test_a_clerks_subfolder_or_capitalised_skpd_folder_is_still_the_skpds_upload(key, parsed):
+    assert parse_submission_key(key) == parsed
+
+
+@pytest.mark.parametrize(
     "key",
     [
-        "submissions/2024/bappeda/lampiran/x.pdf",  # nested deeper
+        "submissions/2024/bappeda/lampiran/",  # a subfolder's placeholder
+        "submissions/2024/bappeda/../x.pdf",  # no climbing out
         "submissions/20x4/bappeda/x.pdf",  # bad year
         "submissions/2024/bappeda/",  # folder placeholder
         "submissions/2024/x.pdf",  # no SKPD
