@@ -91,6 +91,9 @@ class CityCompleteness:
     skpd: list[SkpdCompleteness]
     partial: bool = False  # only some indicators were assessed: not a report to publish as the latest
     awaiting_review: int = 0  # review claims no reviewer has decided: the reviewer's work list
+    # uploads in a folder of no SKPD in the registry (a typo, a unit not yet listed): they count city-wide, but no
+    # SKPD's report shows them, so Kominfotik is told
+    unregistered: list[tuple[str, Upload]] = field(default_factory=list)  # (the folder's code, the upload)
 
     def count(self, state: EvidenceState) -> int:
         return sum(1 for coverage in self.coverage if coverage.state is state)
@@ -133,8 +136,13 @@ def assess(
     per_skpd = [_skpd_view(skpd, coverage, submissions, claims, counting, framework) for skpd in registry.skpd]
     partial = len(selected) < len(framework.indicators)
     awaiting = sum(claim.decision is Decision.REVIEW for found in claims.values() for claim in found)
+    unregistered = [
+        (sub.skpd, Upload(sub.filename, sub.key, sub.status, sub.message))
+        for sub in submissions
+        if registry.find(sub.skpd) is None
+    ]
     return CityCompleteness(year=year, coverage=list(coverage.values()), skpd=per_skpd, partial=partial,
-                            awaiting_review=awaiting)
+                            awaiting_review=awaiting, unregistered=unregistered)
 
 
 def document_verdicts(verdicts: Verdicts, submission: Submission) -> Mapping[int, Verdict]:

@@ -80,6 +80,15 @@ class UnreadableUpload:
 
 
 @dataclass(frozen=True)
+class UnregisteredUpload:
+    """An upload in a folder of no SKPD in the registry: the folder to fix, the file, what became of it."""
+
+    folder: str
+    filename: str
+    status_label: str
+
+
+@dataclass(frozen=True)
 class HeatmapGrid:
     """SKPD (rows, ranking order) × indicators (columns): the state where the SKPD is responsible, else None."""
 
@@ -98,12 +107,21 @@ class CitySummary:
     unreadable: tuple[UnreadableUpload, ...]
     grid: HeatmapGrid
     awaiting_review: int = field(default=0, metadata={ADDED_LATER: True})  # matches no reviewer has decided yet
+    unregistered: tuple[UnregisteredUpload, ...] = field(default=(), metadata={ADDED_LATER: True})
 
     @property
     def awaiting_review_line(self) -> str:
         """Where the reviewer's work is, for Kominfotik: how many matches wait, and where they are listed."""
         return (f"Kecocokan yang menunggu peninjau: {self.awaiting_review} (daftarnya: spbe-evidence review list, atau "
                 f"artefak Prefect {WORK_LIST_ARTIFACT_KEY.format(year=self.year)})")
+
+    @property
+    def unregistered_line(self) -> str:
+        """Uploads no SKPD's report shows, for Kominfotik to move or to add their SKPD to the registry."""
+        folders = ", ".join(sorted({upload.folder for upload in self.unregistered}))
+        return (f"Berkas di folder SKPD yang tidak ada di daftar SKPD: {len(self.unregistered)} (folder {folders}); "
+                "berkas ini dihitung sebagai bukti kota, tetapi tidak masuk laporan SKPD mana pun: pindahkan ke "
+                "folder SKPD yang benar, atau tambahkan SKPD-nya ke daftar SKPD")
 
     def count(self, state: EvidenceState) -> int:
         return sum(1 for item in self.indicators if item.state is state)
@@ -154,6 +172,7 @@ class CitySummary:
             f" tanggal bukti tidak diketahui: {len(self.unknown_age)} indikator",
             f"Berkas tidak dapat dibaca: {len(self.unreadable)}",
             self.awaiting_review_line,
+            *([self.unregistered_line] if self.unregistered else []),
             "",
             "Peringkat SKPD (persen indikator ada bukti):",
             *(f"{place}. {rank.name}: {rank.percent}%" for place, rank in enumerate(self.ranking, start=1)),
@@ -230,6 +249,10 @@ def city_summary(
         unreadable=unreadable,
         grid=grid,
         awaiting_review=city.awaiting_review,
+        unregistered=tuple(
+            UnregisteredUpload(folder, upload.filename, status_label(upload.status))
+            for folder, upload in city.unregistered
+        ),
     )
 
 
@@ -253,6 +276,7 @@ def summary_markdown(summary: CitySummary) -> str:
         f"Bukti lebih tua dari {summary.max_age_years} tahun: {len(summary.outdated)} indikator; "
         f"tanggal bukti tidak diketahui: {len(summary.unknown_age)} indikator.",
         f"{summary.awaiting_review_line}.",
+        *([f"{summary.unregistered_line}."] if summary.unregistered else []),
         "",
         "## Cakupan per domain dan aspek",
         "",

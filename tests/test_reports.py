@@ -15,7 +15,7 @@ from extractors.document import Block, BlockKind, Document, Page, Status, TextSo
 from reports.completeness import EvidenceState, assess
 from reports.evidence_age import DocumentDate, EvidenceAge, document_date
 from reports.heatmap import CELL, HEADER_HEIGHT, STATE_COLOURS, labels_width, render_heatmap
-from reports.html import render_skpd_html
+from reports.html import render_city_html, render_skpd_html
 from reports.pdf import latin1, render_skpd_pdf
 from reports.summary import city_summary, summary_markdown
 from reports.views import skpd_report
@@ -197,6 +197,21 @@ def test_a_regulation_is_dated_by_its_enactment_not_by_the_regulations_it_cites(
     enacted = document("PERATURAN WALI KOTA NOMOR 3 TAHUN 2024", "Ditetapkan di Banjarmasin pada tanggal 2 Januari 2025")
     enactment = "Ditetapkan di Banjarmasin pada tanggal 2 Januari 2025"
     assert document_date(enacted, not_after=YEAR) == DocumentDate(2025, enactment)
+
+
+def test_an_upload_in_the_folder_of_no_registered_skpd_is_shown_to_kominfotik(catalog):
+    """It counts city-wide, but no SKPD's report shows it: a typo in a folder must not hide a file from everyone."""
+    framework, registry = catalog
+    stray = [upload("dinas-baru", "sk-tim.pdf", (10, 0.9, "supports")),
+             upload("dinas-baru", "scan.pdf", status="corrupt", message="Berkas PDF ini rusak.")]
+    city = assess(framework, registry, stray, YEAR)
+    summary = city_summary(city, framework, registry, DATES)
+    assert [(u.folder, u.filename, u.status_label) for u in summary.unregistered] == [
+        ("dinas-baru", "sk-tim.pdf", "terbaca"), ("dinas-baru", "scan.pdf", "rusak")]  # fmt: skip
+    assert next(item for item in summary.indicators if item.number == 10).state is EvidenceState.PRESENT
+    line = "Berkas di folder SKPD yang tidak ada di daftar SKPD: 2 (folder dinas-baru)"
+    assert line in summary.summary_text and line in summary_markdown(summary)
+    assert "folder-tidak-terdaftar" in render_city_html(summary, b"", GENERATED_AT)
 
 
 def test_the_city_summary_ranks_skpd_and_lists_indicators_without_evidence(city, catalog):
