@@ -32,7 +32,7 @@ class Evidence:
     key: str
     skpd: str
     filename: str
-    sha256: str | None  # the content, whose extracted text tells the document's date
+    sha256: str | None  # the content, whose extracted text tells the document's date (None: no text, no date)
     indicator: int  # the indicator it matched; another one of the same group counts the same
     score: float
     decision: Decision
@@ -194,7 +194,7 @@ def _evidence(submission: Submission, match: MatchRow) -> Evidence:
         key=submission.key,
         skpd=submission.skpd,
         filename=submission.filename,
-        sha256=submission.sha256,
+        sha256=submission.sha256 if submission.status == Status.OK else None,  # an unreadable one has no text to date
         indicator=match.indicator,
         score=match.score,
         decision=stored_decision(match.decision),

@@ -101,6 +101,8 @@ def test_an_unreadable_upload_a_reviewer_accepted_is_evidence_and_no_longer_list
     city, view, _ = inspektorat(catalog, [scan], verdict(29, VerdictKind.ACCEPTED, "dibaca manual"))
     assert indicator_state(city, 29) is EvidenceState.PRESENT
     assert view.unreadable == [] and view.unmatched == []
+    [evidence] = next(item for item in city.coverage if item.indicator.number == 29).evidence
+    assert evidence.sha256 is None  # no text to date it from: not looked for in the bucket on every run
 
 
 def test_a_verdict_on_one_sector_service_slot_decides_the_claims_on_its_group(catalog):
