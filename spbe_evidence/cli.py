@@ -5,6 +5,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Iterable
@@ -16,6 +17,7 @@ from spbe_evidence.errors import UserError
 EXIT_OK = 0
 EXIT_USAGE = 2
 STATUS_RUNS_SHOWN = 5
+PREFECT_TELEMETRY = "PREFECT_SERVER_ANALYTICS_ENABLED"
 # Capabilities with commands of their own: each module has register(commands) adding its subparsers.
 COMMAND_MODULES: tuple[str, ...] = (
     "spbe_evidence.eval_commands", "spbe_evidence.report_commands", "spbe_evidence.review_commands"
@@ -31,6 +33,9 @@ GROUND_WORDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The ephemeral Prefect server of a command-line run would try to send usage telemetry, and on a government
+    # network without internet log an ERROR on every run; `prefect serve` (flows/serve.py) turns it off the same way.
+    os.environ.setdefault(PREFECT_TELEMETRY, "false")
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
