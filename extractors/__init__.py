@@ -50,6 +50,18 @@ LEADING_BYTES_LOGGED = 16
 EMPTY_UPLOAD_MESSAGE = "Berkas yang diunggah kosong (0 byte). Periksa berkasnya di komputer Anda, lalu unggah ulang."
 ARCHIVE_MESSAGE = "Arsip ZIP tidak dapat dibaca langsung. Ekstrak isinya, lalu unggah setiap dokumen sebagai PDF atau DOCX."
 UNKNOWN_MESSAGE = "Jenis berkas ini tidak dikenali. Unggah dokumen dalam format PDF atau DOCX."
+# A name that promises a format the bytes are not (a text file renamed .pdf, a cut-off upload): the clerk sees the
+# name, so "not recognised" alone would puzzle them.
+MISNAMED_MESSAGE = (
+    "Isi berkas ini bukan {label} yang sah, walaupun namanya berakhiran .{extension} (mungkin berkas lain yang diganti "
+    "namanya, atau unggahan yang terputus). Buka berkas di komputer Anda, simpan ulang sebagai PDF atau DOCX, lalu "
+    "unggah lagi."
+)
+NAMED_FORMATS = {  # file-name extensions of the formats read here, as a clerk calls them
+    "pdf": "PDF", "docx": "dokumen Word", "doc": "dokumen Word", "xlsx": "lembar kerja Excel",
+    "xls": "lembar kerja Excel", "pptx": "presentasi PowerPoint", "ppt": "presentasi PowerPoint",
+    "png": "gambar", "jpg": "gambar", "jpeg": "gambar", "tif": "gambar", "tiff": "gambar",
+}
 OCR_SKIPPED_MESSAGE = (
     "{count} halaman hasil pindai belum terbaca (halaman {pages}), sehingga isinya belum ikut dinilai. "
     "Jika halaman itu penting, pisahkan ke berkas tersendiri atau unggah sebagai PDF yang berisi teks."
@@ -112,6 +124,9 @@ def _read(data: bytes, filename: str, kind: str | None, limits: ExtractionLimits
     try:
         pages = READERS[kind](data, limits)
     except ExtractionFailure as failure:
+        extension = Path(filename).suffix.lstrip(".").lower()
+        if kind is None and extension in NAMED_FORMATS:
+            failure.message = MISNAMED_MESSAGE.format(label=NAMED_FORMATS[extension], extension=extension)
         return failure.document(kind)
     except Exception as error:  # a parser choking on hostile input must not take the caller down
         logger.exception("unexpected error extracting %r (sniffed as %s)", filename, kind)

@@ -311,9 +311,11 @@ def test_type_comes_from_the_bytes_not_the_name():
     assert (document.status, document.kind, document.text) == (Status.OK, PDF, "Ternyata PDF")
 
 
-def test_text_file_named_pdf_is_unsupported():
+def test_text_file_named_pdf_is_unsupported_and_the_clerk_is_told_it_is_no_real_pdf():
     document = extract(b"ini hanya teks biasa", "laporan.pdf", **LIMITS)
     assert (document.status, document.kind) == (Status.UNSUPPORTED, None)
+    assert "bukan PDF yang sah, walaupun namanya berakhiran .pdf" in document.message
+    assert "tidak dikenali" in extract(b"ini hanya teks biasa", "catatan.bin", **LIMITS).message
 
 
 def test_pdf_header_after_leading_junk_is_still_pdf():
