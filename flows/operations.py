@@ -7,8 +7,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC
-from zoneinfo import ZoneInfo
 
 from prefect import Task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
@@ -22,6 +20,7 @@ from prefect.runtime import flow_run
 from prefect.states import State
 
 from flows.pipeline import Log, is_transient
+from reports.html import local_timestamp
 from settings import Settings
 from storage.state import DocumentState, StateStore
 
@@ -31,7 +30,6 @@ RUN_SLOT_LEASE_SECONDS = 300
 PROGRESS_INTERVAL_SECONDS = 10
 PERCENT = 100
 HELPER_TAG = "helper"
-LOCAL_TIME_FORMAT = "%H:%M"
 
 
 def retry_transient(task: Task, task_run: TaskRun, state: State) -> bool:
@@ -80,8 +78,7 @@ def holder_description(state: StateStore, timezone: str) -> str:
     if not unfinished:
         return "another run holds it (one starting up, or a stopped one whose lease has not lapsed yet)"
     run = unfinished[0]
-    started = run.started_at.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone))
-    return f"run {run.id} (year {run.year}, started {started.strftime(LOCAL_TIME_FORMAT)}) is processing"
+    return f"run {run.id} (year {run.year}, started {local_timestamp(timezone, run.started_at)}) is processing"
 
 
 def start_helpers(settings: Settings, run_id: str, helpers: int, log: Log) -> None:

@@ -169,6 +169,7 @@ def print_run_result(result: dict) -> None:
 def cmd_status(args: argparse.Namespace) -> int:
     from flows.pipeline import Pipeline
     from reports.html import coverage_table
+    from extractors.document import Status
     from reports.review import pending_reviews
 
     settings = get_settings()
@@ -179,7 +180,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     for status, count in sorted(Counter(sub.status for sub in submissions).items()):
         print(f"  {status:<12} {count}")
     for sub in submissions:
-        if sub.status != "ok":
+        if sub.status != Status.OK:
             print(f"  ! {sub.key}: {sub.status} — {sub.message}")
     print("\n" + coverage_table(pipeline.assess(year)))
     pending = pending_reviews(submissions, pipeline.state.verdicts(pipeline.framework.id), pipeline.framework)
