@@ -17,11 +17,11 @@ from reports.review import (
     record_verdict,
     remove_verdict,
     unclaimed_rejection,
+    work_list_rows,
 )
 from settings import get_settings
 from storage.state import StateStore, VerdictKind
 
-PASSAGE_SHOWN = 200  # characters of the passage in the work list: enough to recognise the evidence
 
 
 class ReviewAction(StrEnum):
@@ -74,19 +74,7 @@ def publish_work_list(state: StateStore, framework: Framework, year: int) -> lis
     pending = pending_reviews(state.submissions(year), state.verdicts(framework.id), framework)
     create_table_artifact(
         key=WORK_LIST_ARTIFACT_KEY.format(year=year),
-        table=[
-            {
-                "kunci": item.key,
-                "SKPD": item.skpd,
-                "berkas": item.filename,
-                "indikator": item.indicator,
-                "skor": round(item.score, 3),
-                "halaman": item.page,
-                "kutipan": item.passage[:PASSAGE_SHOWN],
-                "aturan": item.unmet_rule or "",
-            }
-            for item in pending
-        ],
+        table=work_list_rows(pending),
         description=f"{len(pending)} kecocokan data dukung SPBE {year} menunggu peninjau: terima atau tolak dengan "
         "deployment spbe-review/review (action accept/reject, key, indicator, reviewer, note)",
     )

@@ -17,6 +17,7 @@ from reports.errors import ReportsError
 from storage.state import StateStore, Submission, Verdict, Verdicts, VerdictKind
 
 WORK_LIST_ARTIFACT_KEY = "spbe-perlu-ditinjau-{year}"  # the Prefect table artifact of pending_reviews, per year
+WORK_LIST_PASSAGE_CHARS = 200  # of the passage in the work list: enough to recognise the evidence
 
 
 @dataclass(frozen=True)
@@ -110,3 +111,21 @@ def _read_submission(state: StateStore, framework: Framework, key: str, indicato
         raise ReportsError(f"{key} was never downloaded ({submission.status}: {submission.message}), so there is no "
                            "content to decide on; ask its SKPD for a file the run can fetch")
     return submission
+
+
+def work_list_rows(pending: Sequence[Evidence]) -> list[dict]:
+    """The reviewer's work list as the rows of a table (the Prefect artifact): Indonesian column names, since the
+    reviewers of Kominfotik read them."""
+    return [
+        {
+            "kunci": item.key,
+            "SKPD": item.skpd,
+            "berkas": item.filename,
+            "indikator": item.indicator,
+            "skor": round(item.score, 3),
+            "halaman": item.page,
+            "kutipan": item.passage[:WORK_LIST_PASSAGE_CHARS],
+            "aturan": item.unmet_rule or "",
+        }
+        for item in pending
+    ]
