@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import cached_property
 
 from matching.text import phrase_pattern, words
 
 TITLE_WORDS = 60  # a regulation's heading and its "tentang ..." clause fit in this
+# How like the region's name a heading's words must be to name it: one OCR slip in "Banjarmasin" (0.91) passes, a
+# neighbouring city's name sharing its start ("Banjarbaru", 0.67) does not.
+REGION_NAME_SIMILARITY = 0.85
 OPENING_CHARS = TITLE_WORDS * 20  # ample for the opening words, so the whole text is not tokenised for them
 POLICY_MARKER_WITHIN = 30  # words from the start where "PERATURAN/KEPUTUSAN ..." must stand, after a letterhead
 POLICY_TITLE_WITHIN = 12  # words from the start where a self-evident policy title ("Kebijakan Internal ...") stands
@@ -183,7 +187,7 @@ def read_structure(
         is_electronic=is_electronic(ict_mentions, tokens, markers),
         is_organisation=policy and opens_with(clause, markers.organisation_subjects),
         is_policy_only=policy and heading not in markers.decree_headings and not holds_annex(lowered, markers),
-        issued_elsewhere=policy and bool(region) and not names_phrase(opening, region),
+        issued_elsewhere=policy and bool(region) and not names_region(opening, region),
         names_spbe=names_spbe(ict_mentions + mentions(lowered, markers.spbe_words), tokens, markers),
         office_names=" | ".join(names),
         content=content,
@@ -224,9 +228,15 @@ def capitalised(word: str) -> str:
     return f"(?:{re.escape(word.capitalize())}|{re.escape(word.upper())})"
 
 
-def names_phrase(tokens: list[str], phrase: str) -> bool:
-    """Whether the words hold the phrase's words in a row ("Hulu Sungai Selatan" in a regency's heading)."""
-    return f" {' '.join(words(phrase))} " in f" {' '.join(tokens)} "
+def names_region(tokens: list[str], region: str) -> bool:
+    """Whether the words name the region, as OCR may have read it ("BANJARMASlN"): some run of as many words is
+    nearly the region's name ("Hulu Sungai Selatan" in a regency's heading), but a neighbour's is not ("Banjarbaru")."""
+    name = " ".join(words(region))
+    size = len(name.split())
+    return any(
+        SequenceMatcher(None, " ".join(tokens[start : start + size]), name).ratio() >= REGION_NAME_SIMILARITY
+        for start in range(len(tokens) - size + 1)
+    )
 
 
 def opening_words(text: str, markers: StructureMarkers) -> list[str]:

@@ -597,6 +597,8 @@ PERPRES = ("PRESIDEN REPUBLIK INDONESIA PERATURAN PRESIDEN REPUBLIK INDONESIA NO
         ("PEMERINTAH KOTA BANJARMASIN DINAS KOMUNIKASI, INFORMATIKA DAN STATISTIK Jalan RE Martadinata No. 1 "
          "KEPUTUSAN KEPALA DINAS NOMOR 12 TAHUN 2026 TENTANG TIM PENGELOLA DATA", False),  # under its letterhead
         ("Laporan pelaksanaan Peraturan Presiden Nomor 95 Tahun 2018 di lingkungan pemerintah kota", False),  # no policy
+        ("WALI KOTA BANJARMASlN PERATURAN WALI KOTA BANJARMASlN NOMOR 3 TAHUN 2024 TENTANG SATU DATA", False),  # OCR
+        ("WALI KOTA BANJARBARU PERATURAN WALI KOTA BANJARBARU NOMOR 3 TAHUN 2024 TENTANG SATU DATA", True),  # neighbour
     ],
 )
 def test_a_policy_whose_heading_names_another_government_is_issued_elsewhere(text, elsewhere):
