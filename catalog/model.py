@@ -348,9 +348,13 @@ class SkpdRegistry(_Record):
         """The SKPD with this code, or None (an upload folder may name a unit the registry lacks)."""
         return next((unit for unit in self.skpd if unit.code == code), None)
 
+    def unknown_codes(self, codes: Iterable[str]) -> list[str]:
+        """The codes of no SKPD in the registry, sorted."""
+        return sorted(set(codes) - {unit.code for unit in self.skpd})
+
     def check_codes(self, codes: Iterable[str]) -> None:
         """UnknownSelection for codes of no SKPD in the registry, listing those it has."""
-        if unknown := sorted(set(codes) - {unit.code for unit in self.skpd}):
+        if unknown := self.unknown_codes(codes):
             known = ", ".join(unit.code for unit in self.skpd)
             raise UnknownSelection(f"unknown SKPD {', '.join(unknown)}; the registry has: {known}")
 

@@ -190,8 +190,11 @@ def nightly(
     settings = get_settings()
     year = year or settings.today_year()
     pipeline = Pipeline(settings)
-    pipeline.registry.check_codes(skpd or ())  # a typo must not publish reports over nothing
-    pipeline.framework.check_numbers(indicators or ())
+    pipeline.framework.check_numbers(indicators or ())  # a typo must not publish reports over nothing
+    if unknown := pipeline.registry.unknown_codes(skpd or ()):
+        # the relay's rerun for a folder of no SKPD in the registry: its uploads still count, and the summary lists them
+        logger.warning("SKPD %s not in the registry %s: only their folders' uploads are processed",
+                       ", ".join(unknown), settings.skpd_file)
     with run_slot(settings, pipeline.state, logger):
         result = run_year(pipeline, year, skpd, indicators, force, helpers, logger)
     if send_reports:

@@ -6,7 +6,7 @@ import pytest
 from flows.nightly import nightly
 from spbe_evidence.cli import EXIT_OK, main
 from spbe_evidence.demo import upload_samples
-from spbe_evidence.samples import load_samples
+from spbe_evidence.samples import load_samples, write_sample
 from storage.objects import ObjectStore
 from storage.state import StateStore
 
@@ -39,6 +39,16 @@ def test_a_rerun_for_one_skpd_touches_only_its_submissions(submitted):
     inspektorat = [s for s in load_samples() if s.skpd == "inspektorat"]
     assert result["counts"]["rematched"] == len(inspektorat)
     assert result["counts"]["extracted"] == len(inspektorat)
+
+
+def test_the_relays_rerun_for_a_folder_of_no_registered_skpd_processes_it(environment, prefect_harness, tmp_path):
+    """The relay reruns whatever folder changed: a typo folder's uploads still count, and Kominfotik is told."""
+    store = ObjectStore.from_settings(environment)
+    sample = next(sample for sample in load_samples() if sample.filename.startswith("Perwal"))
+    store.put_file(f"submissions/{YEAR}/dinas-baru/{sample.filename}", write_sample(sample, tmp_path))
+    result = nightly(year=YEAR, skpd=["dinas-baru"])
+    assert result["counts"]["new"] == 1
+    assert "folder-tidak-terdaftar" in store.get_bytes(result["dashboard"]["key"]).decode()
 
 
 def test_run_and_status_commands_show_reports_and_coverage(submitted, capsys):
