@@ -39,7 +39,7 @@ class CatalogError(ValueError):
 
 
 # The kinds of government a registry's city may be, as its name starts; its regulations' headings name the rest.
-REGION_KINDS = frozenset(("kota", "kabupaten", "provinsi", "pemerintah"))
+REGION_KINDS = frozenset(("kota", "kabupaten", "kab.", "kab", "provinsi", "prov.", "prov", "pemerintah"))
 
 
 class UnknownSelection(ValueError):

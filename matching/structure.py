@@ -165,8 +165,7 @@ def read_structure(
     government, issued it), whether it shows an electronic service, whether it is on an office's duties, and a
     file-name indicator number if the framework has it."""
     opening = opening_words(text, markers)
-    found = FILENAME_INDICATOR.match(filename)
-    number = int(found.group(1)) if found else None
+    number = filename_indicator(filename)
     fields = field_values(text[:SUBJECT_FIELD_CHARS], (*markers.subject_fields, *markers.activity_fields), markers)
     named_in_fields = joined_values(fields, markers.subject_fields)
     titled = after_policy_title(opening, markers)
@@ -187,7 +186,9 @@ def read_structure(
         is_electronic=is_electronic(ict_mentions, tokens, markers),
         is_organisation=policy and opens_with(clause, markers.organisation_subjects),
         is_policy_only=policy and heading not in markers.decree_headings and not holds_annex(lowered, markers),
-        issued_elsewhere=policy and bool(region) and not names_region(opening, region),
+        issued_elsewhere=policy and bool(region) and not names_region(
+            [*words(text[:OPENING_CHARS])[:TITLE_WORDS], *opening], region  # a circular's letterhead precedes "Yth."
+        ),
         names_spbe=names_spbe(ict_mentions + mentions(lowered, markers.spbe_words), tokens, markers),
         office_names=" | ".join(names),
         content=content,
@@ -229,14 +230,26 @@ def capitalised(word: str) -> str:
 
 
 def names_region(tokens: list[str], region: str) -> bool:
-    """Whether the words name the region, as OCR may have read it ("BANJARMASlN"): some run of as many words is
-    nearly the region's name ("Hulu Sungai Selatan" in a regency's heading), but a neighbour's is not ("Banjarbaru")."""
+    """Whether the words name the region, as OCR may have read it: some run of as many words is nearly the region's
+    name ("BANJARMASlN"; "Hulu Sungai Selatan" in a regency's heading), or the words run together or spaced out hold
+    it ("WALIKOTABANJARMASIN", "B A N J A R M A S I N"); a neighbour's name is none ("Banjarbaru")."""
     name = " ".join(words(region))
     size = len(name.split())
+    if name.replace(" ", "") in "".join(tokens):
+        return True
     return any(
         SequenceMatcher(None, " ".join(tokens[start : start + size]), name).ratio() >= REGION_NAME_SIMILARITY
         for start in range(len(tokens) - size + 1)
     )
+
+
+def filename_indicator(filename: str) -> int | None:
+    """The indicator number an upload's name starts with ("35.screenshot LPSE.jpg"), else the one its innermost
+    numbered folder starts with ("12 Rapat/Notulen.pdf"): clerks sort evidence into folders per indicator too."""
+    for part in reversed(filename.split("/")):
+        if found := FILENAME_INDICATOR.match(part):
+            return int(found.group(1))
+    return None
 
 
 def opening_words(text: str, markers: StructureMarkers) -> list[str]:

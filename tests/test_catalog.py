@@ -309,7 +309,8 @@ def test_find_an_skpd_by_code(framework):
 @pytest.mark.parametrize(
     ("city", "region"),
     [("Kota Banjarmasin", "Banjarmasin"), ("Kabupaten Hulu Sungai Selatan", "Hulu Sungai Selatan"),
-     ("Pemerintah Kota Banjarmasin", "Banjarmasin"), ("Banjarmasin", "Banjarmasin")],
+     ("Pemerintah Kota Banjarmasin", "Banjarmasin"), ("Banjarmasin", "Banjarmasin"),
+     ("Kab. Hulu Sungai Selatan", "Hulu Sungai Selatan")],
 )  # fmt: skip
 def test_the_region_is_the_city_as_its_own_regulations_name_it(framework, registry_data, city, region):
     """"PERATURAN WALI KOTA BANJARMASIN": a policy whose heading lacks it is another government's."""

@@ -267,7 +267,8 @@ def test_section_headings_are_read_from_the_whole_document():
 @pytest.mark.parametrize(
     ("filename", "indicator"),
     [("35.screenshot LPSE.jpg", 35), ("1.a.Perwal-1-2020.pdf", 1), ("16.b.SOP_DC.pdf", 16),
-     ("[Indikator 42i] Screenshot SP4N.png", 42), ("2024 laporan.pdf", None), ("Perwal.pdf", None), ("99.x.pdf", None)],
+     ("[Indikator 42i] Screenshot SP4N.png", 42), ("2024 laporan.pdf", None), ("Perwal.pdf", None), ("99.x.pdf", None),
+     ("lampiran/05 SK Tim.pdf", 5), ("12 Rapat/Notulen.pdf", 12), ("12 Rapat/35.screenshot LPSE.jpg", 35)],
 )
 def test_a_file_name_may_cite_its_indicator(filename, indicator):
     assert read_structure("", filename, MARKERS, INDICATORS).filename_indicator == indicator
@@ -599,6 +600,12 @@ PERPRES = ("PRESIDEN REPUBLIK INDONESIA PERATURAN PRESIDEN REPUBLIK INDONESIA NO
         ("Laporan pelaksanaan Peraturan Presiden Nomor 95 Tahun 2018 di lingkungan pemerintah kota", False),  # no policy
         ("WALI KOTA BANJARMASlN PERATURAN WALI KOTA BANJARMASlN NOMOR 3 TAHUN 2024 TENTANG SATU DATA", False),  # OCR
         ("WALI KOTA BANJARBARU PERATURAN WALI KOTA BANJARBARU NOMOR 3 TAHUN 2024 TENTANG SATU DATA", True),  # neighbour
+        ("WALIKOTABANJARMASIN PERATURAN WALIKOTA NOMOR 3 TAHUN 2024 TENTANG SATU DATA", False),  # OCR ran it together
+        ("B A N J A R M A S I N PERATURAN WALI KOTA NOMOR 3 TAHUN 2024 TENTANG SATU DATA", False),  # spaced out
+        ("WALI KOTA BANJARMASIN Banjarmasin, 2 Januari 2026 Yth. Para Kepala Perangkat Daerah di Tempat SURAT EDARAN "
+         "NOMOR 12 TAHUN 2026 TENTANG PENGGUNAAN SRIKANDI", False),  # a circular: its letterhead precedes "Yth."
+        ("WALI KOTA DENPASAR Denpasar, 2 Januari 2026 Yth. Para Kepala Perangkat Daerah di Tempat SURAT EDARAN "
+         "NOMOR 12 TAHUN 2026 TENTANG PENGGUNAAN SRIKANDI", True),  # another city's circular
     ],
 )
 def test_a_policy_whose_heading_names_another_government_is_issued_elsewhere(text, elsewhere):
