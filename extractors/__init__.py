@@ -198,6 +198,7 @@ def extract_path(
 
 def tool_available(tool: str, limits: ExtractionLimits = DEFAULT_LIMITS) -> bool:
     """Whether the program a document's `missing_tool` names is on this machine now (installed since that read)."""
+    ocr.unavailable_reason.cache_clear()  # asked once per process for speed; here the answer may have changed since
     checks = {
         ocr.TESSERACT: lambda: ocr.unavailable_reason(limits.ocr_languages) is None,
         legacy.LIBREOFFICE: lambda: legacy.converter() is not None,

@@ -539,7 +539,8 @@ class StateStore:
                 session.merge(extraction)
                 session.execute(delete(DocumentDating).where(DocumentDating.sha256 == extraction.sha256))
         except IntegrityError:
-            pass  # the same content, read by the same release: the other process's outcome is this one's
+            if self.extraction(extraction.sha256) is None:  # no race after all: a real fault, not to be hidden
+                raise
 
     # Reviewers' verdicts
     def record_verdict(
@@ -643,7 +644,8 @@ class StateStore:
                     )
                 )
         except IntegrityError:
-            pass
+            if self.embedding(sha256, model, chunking) is None:  # no race after all: a real fault, not to be hidden
+                raise
 
 
 # Deliveries ---------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ the stray marks at line ends ("' NOMOR", "kelola:") are most of it, as in the re
 from __future__ import annotations
 
 import io
+import os
 import random
 import re
 import shutil
@@ -19,10 +20,11 @@ from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from test_extractors import IN_PROCESS, LIMITS
 
-from extractors import DEFAULT_LIMITS, Status, TextSource, extract, ocr
+from extractors import DEFAULT_LIMITS, Status, TextSource, extract, ocr, tool_available
 from extractors.ocr_quality import character_error_rate
 from extractors.sniff import JPEG, PDF, TIFF
 
+SYSTEM_PATH = os.environ["PATH"]
 needs_tesseract = pytest.mark.skipif(
     ocr.unavailable_reason(DEFAULT_LIMITS.ocr_languages) is not None,
     reason=f"OCR unavailable: {ocr.unavailable_reason(DEFAULT_LIMITS.ocr_languages)}",
@@ -191,6 +193,14 @@ def test_scan_without_tesseract_is_empty_and_tells_the_operator_what_to_install(
     assert "pindai" in document.message and "tidak perlu diunggah ulang" in document.message  # not the clerk's fault
     assert "tesseract-ocr-ind" in document.detail
     assert document.missing_tool == "tesseract"  # the pipeline reads it again once Tesseract is installed
+
+
+@needs_tesseract
+def test_tesseract_installed_after_a_scan_went_unread_is_seen_by_the_same_process(without_tesseract, monkeypatch):
+    """A long-lived worker asks again, so the first run after the operator installs it reads the scan."""
+    assert not tool_available(ocr.TESSERACT)
+    monkeypatch.setenv("PATH", SYSTEM_PATH)  # the operator has installed it
+    assert tool_available(ocr.TESSERACT)
 
 
 def test_image_without_tesseract_is_empty_and_says_so(without_tesseract):
