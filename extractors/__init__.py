@@ -53,14 +53,16 @@ UNKNOWN_MESSAGE = "Jenis berkas ini tidak dikenali. Unggah dokumen dalam format 
 # A name that promises a format the bytes are not (a text file renamed .pdf, a cut-off upload): the clerk sees the
 # name, so "not recognised" alone would puzzle them.
 MISNAMED_MESSAGE = (
-    "Isi berkas ini bukan {label} yang sah, walaupun namanya berakhiran .{extension} (mungkin berkas lain yang diganti "
-    "namanya, atau unggahan yang terputus). Buka berkas di komputer Anda, simpan ulang sebagai PDF atau DOCX, lalu "
-    "unggah lagi."
+    "Isi berkas ini bukan {label}, walaupun namanya berakhiran .{extension} (mungkin berkas lain atau format lain yang "
+    "diganti namanya, atau unggahan yang terputus). Buka berkas di komputer Anda, simpan ulang sebagai PDF atau DOCX "
+    "(gambar: JPG atau PNG), lalu unggah lagi."
 )
+PICTURE = "gambar JPG, PNG atau TIFF yang dapat dibaca"  # a WebP or HEIC photo renamed .jpg is a picture, but not one
 NAMED_FORMATS = {  # file-name extensions of the formats read here, as a clerk calls them
-    "pdf": "PDF", "docx": "dokumen Word", "doc": "dokumen Word", "xlsx": "lembar kerja Excel",
-    "xls": "lembar kerja Excel", "pptx": "presentasi PowerPoint", "ppt": "presentasi PowerPoint",
-    "png": "gambar", "jpg": "gambar", "jpeg": "gambar", "tif": "gambar", "tiff": "gambar",
+    "pdf": "PDF yang sah", "docx": "dokumen Word yang sah", "doc": "dokumen Word yang sah",
+    "xlsx": "lembar kerja Excel yang sah", "xls": "lembar kerja Excel yang sah",
+    "pptx": "presentasi PowerPoint yang sah", "ppt": "presentasi PowerPoint yang sah",
+    "png": PICTURE, "jpg": PICTURE, "jpeg": PICTURE, "tif": PICTURE, "tiff": PICTURE,
 }
 OCR_SKIPPED_MESSAGE = (
     "{count} halaman hasil pindai belum terbaca (halaman {pages}), sehingga isinya belum ikut dinilai. "
