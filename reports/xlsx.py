@@ -46,6 +46,7 @@ CITY_INDICATOR_COLUMNS = (
     ("Usia bukti", MEDIUM),
 )
 UNREADABLE_COLUMNS = (("SKPD", WIDE), ("Berkas", WIDE), ("Status", MEDIUM), ("Keterangan", VERY_WIDE))
+UNREGISTERED_COLUMNS = (("Folder", MEDIUM), ("Berkas", WIDE), ("Status", MEDIUM))
 FORMULA, TEXT = "f", "s"  # openpyxl's cell data types
 STATUS_COLUMN = 6  # 1-based column of "Status" in both indicator sheets
 
@@ -73,6 +74,9 @@ def render_city_xlsx(summary: CitySummary) -> bytes:
     _sheet(workbook.create_sheet(), "Peringkat SKPD", header, [tuple(row.values()) for row in ranking_table(summary)])
     unreadable = [(u.skpd, u.filename, u.status_label, u.message) for u in summary.unreadable]
     _sheet(workbook.create_sheet(), "Berkas tidak terbaca", UNREADABLE_COLUMNS, unreadable)
+    if summary.unregistered:
+        unregistered = [(u.folder, u.filename, u.status_label) for u in summary.unregistered]
+        _sheet(workbook.create_sheet(), "Folder tidak terdaftar", UNREGISTERED_COLUMNS, unregistered)
     return _bytes(workbook)
 
 

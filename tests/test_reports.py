@@ -212,6 +212,8 @@ def test_an_upload_in_the_folder_of_no_registered_skpd_is_shown_to_kominfotik(ca
     line = "Berkas di folder SKPD yang tidak ada di daftar SKPD: 2 (folder dinas-baru)"
     assert line in summary.summary_text and line in summary_markdown(summary)
     assert "folder-tidak-terdaftar" in render_city_html(summary, b"", GENERATED_AT)
+    sheet = load_workbook(io.BytesIO(render_city_xlsx(summary)))["Folder tidak terdaftar"]
+    assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["sk-tim.pdf", "scan.pdf"]
 
 
 def test_the_city_summary_ranks_skpd_and_lists_indicators_without_evidence(city, catalog):
