@@ -42,7 +42,6 @@ CPUS_PER_PROCESS = 4
 DOCUMENTS_PER_PROCESS = 40
 
 
-
 class Outcome(StrEnum):
     """What a run did with one submission, for the run totals an operator reads."""
 

@@ -23,7 +23,6 @@ from settings import get_settings
 from storage.state import StateStore, VerdictKind
 
 
-
 class ReviewAction(StrEnum):
     LIST = "list"  # only publish the work list
     ACCEPT = "accept"  # the document is evidence for the indicator, whatever the matcher decided

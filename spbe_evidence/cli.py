@@ -167,9 +167,9 @@ def print_run_result(result: dict) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from extractors.document import Status
     from flows.pipeline import Pipeline
     from reports.html import coverage_table
-    from extractors.document import Status
     from reports.review import pending_reviews
 
     settings = get_settings()

@@ -17,11 +17,11 @@ from typing import TypeVar
 import numpy as np
 from sqlalchemy import (
     JSON,
+    BigInteger,
     ColumnElement,
     Delete,
     Float,
     ForeignKey,
-    BigInteger,
     Integer,
     LargeBinary,
     Select,
