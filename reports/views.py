@@ -57,7 +57,7 @@ UPLOAD_STATUS_LABELS = {
     "too_large": "terlalu besar",
 }
 UNMATCHED_LABEL = "tidak cocok dengan indikator"
-UNKNOWN_DATE_LABEL = "tanggal tidak diketahui"
+UNKNOWN_DATE_LABEL = "tidak diketahui"  # after "tahun dokumen:"
 
 
 def status_label(status: str) -> str:
