@@ -104,6 +104,7 @@ def test_evidence_of_one_sector_service_counts_for_the_whole_group(city, catalog
     row = next(row for row in report_of("dinkes", city, catalog).indicators if row.number == 47)
     assert row.state is EvidenceState.PRESENT and row.covered_by_others
     assert row.evidence[0].via_indicator == 45
+    assert row.evidence[0].date_label == "tidak diketahui"  # shown after "tahun dokumen:"
 
 
 def test_the_html_report_is_in_bahasa_indonesia_with_unreadable_and_unmatched_uploads(city, catalog):
