@@ -38,6 +38,7 @@ __all__ = [
     "TextSource",
     "extract",
     "extract_path",
+    "look_again_for_tools",
     "too_large",
     "tool_available",
 ]
@@ -198,9 +199,14 @@ def extract_path(
     return extract(data, path.name, limits=limits)
 
 
+def look_again_for_tools() -> None:
+    """Forget which programs were found (asked once per process, for speed): a long-lived process calls this once
+    per run, so a program the operator installed since is seen."""
+    ocr.unavailable_reason.cache_clear()
+
+
 def tool_available(tool: str, limits: ExtractionLimits = DEFAULT_LIMITS) -> bool:
     """Whether the program a document's `missing_tool` names is on this machine now (installed since that read)."""
-    ocr.unavailable_reason.cache_clear()  # asked once per process for speed; here the answer may have changed since
     checks = {
         ocr.TESSERACT: lambda: ocr.unavailable_reason(limits.ocr_languages) is None,
         legacy.LIBREOFFICE: lambda: legacy.converter() is not None,

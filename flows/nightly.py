@@ -191,10 +191,11 @@ def nightly(
     year = year or settings.today_year()
     pipeline = Pipeline(settings)
     pipeline.framework.check_numbers(indicators or ())  # a typo must not publish reports over nothing
+    skpd = [code.lower() for code in skpd] if skpd else skpd  # as folder names are read: "Bappeda/" is bappeda
     if unknown := pipeline.registry.unknown_codes(skpd or ()):
         # the relay's rerun for a folder of no SKPD in the registry: its uploads still count, and the summary lists them
-        logger.warning("SKPD %s not in the registry %s: only their folders' uploads are processed",
-                       ", ".join(unknown), settings.skpd_file)
+        logger.warning("SKPD %s not in the registry %s: only the uploads in their folders are processed (none, if the "
+                       "code is a typo)", ", ".join(unknown), settings.skpd_file)
     with run_slot(settings, pipeline.state, logger):
         result = run_year(pipeline, year, skpd, indicators, force, helpers, logger)
     if send_reports:

@@ -19,7 +19,7 @@ import numpy as np
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from catalog import Framework, SkpdRegistry, load_framework, load_skpd_registry
-from extractors import ExtractionLimits, extract, too_large, tool_available
+from extractors import ExtractionLimits, extract, look_again_for_tools, too_large, tool_available
 from extractors.document import Document, Status
 from matching.chunking import Chunk
 from matching.engine import Matcher
@@ -139,6 +139,7 @@ class Pipeline:
 
     def triage(self, year: int, objects: list[StoredObject], force: bool) -> tuple[list[StoredObject], dict[str, str]]:
         """The objects that need processing, and those already current (key -> status), from one query."""
+        look_again_for_tools()  # a file that waits for a program is processed once it is installed
         known = {row.key: row for row in self.state.submissions(year, include_removed=True)}
         pending, current = [], {}
         for obj in objects:

@@ -13,6 +13,9 @@ TITLE_WORDS = 60  # a regulation's heading and its "tentang ..." clause fit in t
 # How like the region's name a heading's words must be to name it: one OCR slip in "Banjarmasin" (0.91) passes, a
 # neighbouring city's name sharing its start ("Banjarbaru", 0.67) does not.
 REGION_NAME_SIMILARITY = 0.85
+FUZZY_NAME_CHARS = 8  # a shorter name is too like other words to forgive a slip ("Agam", "agama")
+# Words of a government's title that OCR may run together with its name ("WALIKOTABANJARMASIN"); longest first
+ISSUER_TITLES = ("walikota", "wali", "kota", "bupati", "kabupaten", "gubernur", "provinsi", "pemerintah")
 OPENING_CHARS = TITLE_WORDS * 20  # ample for the opening words, so the whole text is not tokenised for them
 POLICY_MARKER_WITHIN = 30  # words from the start where "PERATURAN/KEPUTUSAN ..." must stand, after a letterhead
 POLICY_TITLE_WITHIN = 12  # words from the start where a self-evident policy title ("Kebijakan Internal ...") stands
@@ -186,9 +189,7 @@ def read_structure(
         is_electronic=is_electronic(ict_mentions, tokens, markers),
         is_organisation=policy and opens_with(clause, markers.organisation_subjects),
         is_policy_only=policy and heading not in markers.decree_headings and not holds_annex(lowered, markers),
-        issued_elsewhere=policy and bool(region) and not names_region(
-            [*words(text[:OPENING_CHARS])[:TITLE_WORDS], *opening], region  # a circular's letterhead precedes "Yth."
-        ),
+        issued_elsewhere=policy and bool(region) and not names_region(issuer_words(text, opening, markers), region),
         names_spbe=names_spbe(ict_mentions + mentions(lowered, markers.spbe_words), tokens, markers),
         office_names=" | ".join(names),
         content=content,
@@ -229,27 +230,56 @@ def capitalised(word: str) -> str:
     return f"(?:{re.escape(word.capitalize())}|{re.escape(word.upper())})"
 
 
+def issuer_words(text: str, opening: list[str], markers: StructureMarkers) -> list[str]:
+    """The words that say who enacted a policy: its opening (letterhead and heading); for a circular, its letterhead
+    before the addressees and its heading on, not the addressees a ministry writes to ("Yth. Wali Kota
+    Banjarmasin ... di Banjarmasin")."""
+    tokens = words(text[:ADDRESSED_OPENING_CHARS])
+    if ADDRESSEE_OPENING not in tokens[:POLICY_MARKER_WITHIN]:
+        return opening
+    letterhead = tokens[: tokens.index(ADDRESSEE_OPENING)]
+    head = " ".join(opening)
+    found = [match.start() for marker in markers.headings if (match := phrase_pattern(marker, joined=True).search(head))]
+    return [*letterhead, *head[min(found, default=0):].split()]  # from the heading on, past the addressees' seat
+
+
 def names_region(tokens: list[str], region: str) -> bool:
-    """Whether the words name the region, as OCR may have read it: some run of as many words is nearly the region's
-    name ("BANJARMASlN"; "Hulu Sungai Selatan" in a regency's heading), or the words run together or spaced out hold
-    it ("WALIKOTABANJARMASIN", "B A N J A R M A S I N"); a neighbour's name is none ("Banjarbaru")."""
+    """Whether the words name the region, as OCR may have read it: whole words spell it, also spaced out or split
+    ("Hulu Sungai Selatan", "B A N J A R M A S I N"), or run together with a title ("WALIKOTABANJARMASIN"); or, for a
+    name long enough to tell a slip from another word, a run of as many words nearly is it ("BANJARMASlN"). Never a
+    part of a longer word ("Pati" in "BUPATI") or a neighbour's name that shares its start ("Banjarbaru")."""
     name = " ".join(words(region))
+    spelt = name.replace(" ", "")
+    for start, token in enumerate(tokens):
+        run = ""
+        for following in tokens[start:]:
+            run += following
+            if len(run) >= len(spelt):
+                break
+        if run == spelt or (token.endswith(spelt) and is_issuer_title(token[: -len(spelt)])):
+            return True
     size = len(name.split())
-    if name.replace(" ", "") in "".join(tokens):
-        return True
-    return any(
+    return len(spelt) >= FUZZY_NAME_CHARS and any(
         SequenceMatcher(None, " ".join(tokens[start : start + size]), name).ratio() >= REGION_NAME_SIMILARITY
         for start in range(len(tokens) - size + 1)
     )
 
 
+def is_issuer_title(text: str) -> bool:
+    """Whether OCR ran these words of a government's title together ("walikota", "pemerintahkota")."""
+    while text:
+        title = next((word for word in ISSUER_TITLES if text.startswith(word)), None)
+        if title is None:
+            return False
+        text = text[len(title):]
+    return True
+
+
 def filename_indicator(filename: str) -> int | None:
-    """The indicator number an upload's name starts with ("35.screenshot LPSE.jpg"), else the one its innermost
-    numbered folder starts with ("12 Rapat/Notulen.pdf"): clerks sort evidence into folders per indicator too."""
-    for part in reversed(filename.split("/")):
-        if found := FILENAME_INDICATOR.match(part):
-            return int(found.group(1))
-    return None
+    """The indicator number an upload's own name starts with ("35.screenshot LPSE.jpg"); not a folder's, whose
+    numbers are as often months and dates ("05-2024/")."""
+    found = FILENAME_INDICATOR.match(filename.rsplit("/", 1)[-1])
+    return int(found.group(1)) if found else None
 
 
 def opening_words(text: str, markers: StructureMarkers) -> list[str]:

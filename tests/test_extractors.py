@@ -316,6 +316,8 @@ def test_text_file_named_pdf_is_unsupported_and_the_clerk_is_told_it_is_no_real_
     assert (document.status, document.kind) == (Status.UNSUPPORTED, None)
     assert "bukan PDF yang sah, walaupun namanya berakhiran .pdf" in document.message
     assert "tidak dikenali" in extract(b"ini hanya teks biasa", "catatan.bin", **LIMITS).message
+    webp = extract(b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(24), "foto kegiatan.jpg", **LIMITS)  # a phone's photo
+    assert "bukan gambar JPG, PNG atau TIFF yang dapat dibaca" in webp.message
 
 
 def test_pdf_header_after_leading_junk_is_still_pdf():

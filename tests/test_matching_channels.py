@@ -268,7 +268,8 @@ def test_section_headings_are_read_from_the_whole_document():
     ("filename", "indicator"),
     [("35.screenshot LPSE.jpg", 35), ("1.a.Perwal-1-2020.pdf", 1), ("16.b.SOP_DC.pdf", 16),
      ("[Indikator 42i] Screenshot SP4N.png", 42), ("2024 laporan.pdf", None), ("Perwal.pdf", None), ("99.x.pdf", None),
-     ("lampiran/05 SK Tim.pdf", 5), ("12 Rapat/Notulen.pdf", 12), ("12 Rapat/35.screenshot LPSE.jpg", 35)],
+     ("lampiran/05 SK Tim.pdf", 5), ("12 Rapat/35.screenshot LPSE.jpg", 35),
+     ("05-2024/foto.jpg", None), ("12 Rapat/Notulen.pdf", None)],  # a folder's number is as often a month
 )
 def test_a_file_name_may_cite_its_indicator(filename, indicator):
     assert read_structure("", filename, MARKERS, INDICATORS).filename_indicator == indicator
@@ -606,11 +607,25 @@ PERPRES = ("PRESIDEN REPUBLIK INDONESIA PERATURAN PRESIDEN REPUBLIK INDONESIA NO
          "NOMOR 12 TAHUN 2026 TENTANG PENGGUNAAN SRIKANDI", False),  # a circular: its letterhead precedes "Yth."
         ("WALI KOTA DENPASAR Denpasar, 2 Januari 2026 Yth. Para Kepala Perangkat Daerah di Tempat SURAT EDARAN "
          "NOMOR 12 TAHUN 2026 TENTANG PENGGUNAAN SRIKANDI", True),  # another city's circular
+        ("MENTERI DALAM NEGERI REPUBLIK INDONESIA Yth. Wali Kota Banjarmasin di Banjarmasin SURAT EDARAN NOMOR 5 "
+         "TAHUN 2026 TENTANG SATU DATA", True),  # a ministry's circular to the city: the city is its addressee
     ],
 )
 def test_a_policy_whose_heading_names_another_government_is_issued_elsewhere(text, elsewhere):
     assert read_structure(text, "", MARKERS, INDICATORS, region="Banjarmasin").issued_elsewhere is elsewhere
     assert not read_structure(text, "", MARKERS, INDICATORS).issued_elsewhere  # no region given: evaluation
+
+
+@pytest.mark.parametrize(
+    ("region", "heading"),
+    [("Banjar", "PERATURAN WALI KOTA BANJARMASIN NOMOR 3"),  # a neighbour whose name starts the same
+     ("Pati", "PERATURAN BUPATI KUDUS NOMOR 3"),  # inside another word ("BUPATI")
+     ("Lingga", "PERATURAN WALI KOTA LUBUKLINGGAU NOMOR 3"),
+     ("Agam", "PERATURAN MENTERI AGAMA NOMOR 3")],  # too short a name to forgive a slip
+)  # fmt: skip
+def test_a_short_region_name_is_not_found_inside_other_words(region, heading):
+    text = f"{heading} TAHUN 2024 TENTANG SATU DATA"
+    assert read_structure(text, "", MARKERS, INDICATORS, region=region).issued_elsewhere
 
 
 def test_a_policy_another_government_enacted_is_evidence_for_nothing_here():
