@@ -46,6 +46,7 @@ DOCUMENT_RETRIES = 2
 DOCUMENT_RETRY_BACKOFF_SECONDS = 10  # then 20 s: a restarting S3 server or database, without holding up the run long
 RUN_ID_TIME_FORMAT = "%Y%m%dT%H%M%S"
 RUN_ID_SUFFIX_CHARS = 8
+STOPPED_MESSAGE = "stopped by a signal (Ctrl-C, SIGTERM) before it finished; the next run does the rest"
 # Artifact keys are stable per year, so the Prefect UI shows each year's summary with its history of runs.
 SUMMARY_ARTIFACT_KEY = "spbe-ringkasan-kota-{year}"
 RANKING_ARTIFACT_KEY = "spbe-peringkat-skpd-{year}"
@@ -243,6 +244,9 @@ def run_year(
         stopwatch.lap("publish")
     except Exception as error:
         state.finish_run(run_id, RunStatus.FAILED, totals.as_dict(), str(error))
+        raise
+    except BaseException:  # Ctrl-C or SIGTERM: its workers stop after their document, the next run does the rest
+        state.finish_run(run_id, RunStatus.INTERRUPTED, totals.as_dict(), STOPPED_MESSAGE)
         raise
     counts = totals.as_dict()
     state.finish_run(run_id, RunStatus.COMPLETED, counts)

@@ -29,7 +29,7 @@ from reports.publish import Publication, publish
 from settings import Settings
 from storage import layout
 from storage.objects import ObjectNotFound, ObjectStore, StorageError, StoredObject
-from storage.state import DocumentState, Extraction, RunDocument, StateStore, Submission
+from storage.state import DocumentState, Extraction, RunDocument, RunStatus, StateStore, Submission
 
 logger = logging.getLogger(__name__)
 Log = logging.Logger | logging.LoggerAdapter
@@ -175,7 +175,9 @@ class Pipeline:
         """
         process = process or (lambda obj: self.process(obj, run_id, force))
         taken = 0
-        while (claimed := self.state.claim_document(run_id, worker, self.settings.claim_lease_seconds)) is not None:
+        while self._still_running(run_id, log) and (
+            claimed := self.state.claim_document(run_id, worker, self.settings.claim_lease_seconds)
+        ) is not None:
             taken += 1
             started = time.monotonic()
             try:
@@ -203,6 +205,15 @@ class Pipeline:
                     claimed.key, self.settings.claim_lease_seconds,
                 )  # fmt: skip
         return taken
+
+    def _still_running(self, run_id: str, log: Log) -> bool:
+        """Whether the run still wants documents: one stopped by the operator (Ctrl-C, SIGTERM) or failed is marked so
+        by its process, and its workers stop after the document in hand instead of draining the whole list."""
+        run = self.state.run(run_id)
+        if run is not None and run.status != RunStatus.RUNNING:
+            log.info("Run %s is %s: no more documents taken", run_id, run.status)
+            return False
+        return True
 
     # Process one submission
     def process(self, obj: StoredObject, run_id: str, force: bool = False) -> Processed:

@@ -129,6 +129,20 @@ def test_a_machine_opens_processes_only_for_enough_documents():
     assert processes_for(settings, documents=10_000) == 4
 
 
+def test_workers_stop_taking_documents_once_their_run_is_stopped(settings):
+    """Ctrl-C or SIGTERM marks the run interrupted: its workers finish the document in hand, not the whole list."""
+    pipeline = flows.pipeline.Pipeline(settings)
+    pipeline.state.start_run(RUN, YEAR, {})
+    pipeline.state.add_run_documents(RUN, listing(3), done={})
+
+    def stopped_meanwhile(obj: StoredObject) -> flows.pipeline.Processed:
+        pipeline.state.finish_run(RUN, RunStatus.INTERRUPTED, {}, flows.nightly.STOPPED_MESSAGE)
+        return flows.pipeline.Processed(obj.key, flows.pipeline.Outcome.NEW, "ok")
+
+    assert pipeline.drain(RUN, False, "worker-a", process=stopped_meanwhile) == 1
+    assert pipeline.state.run_progress(RUN)[DocumentState.PENDING] == 2  # the next run does them
+
+
 # Through the flow: ephemeral Prefect server, the test S3 bucket, SQLite.
 
 
