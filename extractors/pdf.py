@@ -52,11 +52,14 @@ _WORD = re.compile(r"^\W*[^\W\d_]{3,}\W*$")
 _PDFIUM_LOCK = threading.Lock()
 
 _BLANK_LINES = re.compile(r"\n\s*\n")
+# pdfium's mark for a hyphen it found at a line's end (FPDFText_IsHyphen), a noncharacter no XML file may hold:
+# "e-Government" broken after its hyphen comes back as "e\ufffeGovernment", and "e-" words show an e-service.
+PDFIUM_LINE_END_HYPHEN = "\ufffe"
 
 
 def paragraphs(text: str) -> list[Block]:
     """Paragraph blocks of a page's text: split at blank lines, single line breaks kept."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace(PDFIUM_LINE_END_HYPHEN, "-")
     return [
         Block(BlockKind.PARAGRAPH, paragraph.strip())
         for paragraph in _BLANK_LINES.split(text)

@@ -4,10 +4,10 @@ every column and a frozen header, so "show me what is missing" is one click.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -48,6 +48,7 @@ CITY_INDICATOR_COLUMNS = (
 UNREADABLE_COLUMNS = (("SKPD", WIDE), ("Berkas", WIDE), ("Status", MEDIUM), ("Keterangan", VERY_WIDE))
 UNREGISTERED_COLUMNS = (("Folder", MEDIUM), ("Berkas", WIDE), ("Status", MEDIUM))
 FORMULA, TEXT = "f", "s"  # openpyxl's cell data types
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")  # outside XML 1.0's characters
 STATUS_COLUMN = 6  # 1-based column of "Status" in both indicator sheets
 
 
@@ -117,9 +118,9 @@ def _sheet(sheet: Worksheet, title: str, columns: Sequence[tuple[str, int]], row
 
 
 def _text(value: object) -> object:
-    """A cell's value without the control characters openpyxl refuses (an S3 key or a PDF's text layer may carry
-    them): one such character must not cost every SKPD its report."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+    """A cell's value without the characters an XLSX (XML) cannot hold: control characters (an S3 key may carry
+    them), noncharacters (pdfium's "\ufffe"), lone surrogates. One of them must not cost every SKPD its report."""
+    return NOT_XML.sub("", value) if isinstance(value, str) else value
 
 
 def _colour_states(sheet: Worksheet, states: Sequence[EvidenceState]) -> None:

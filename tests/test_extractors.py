@@ -92,6 +92,11 @@ def test_pdf_blank_page_is_kept_without_blocks():
     assert document.pages[2].text == "Halaman tiga"
 
 
+def test_pdfiums_mark_of_a_hyphen_at_a_lines_end_is_read_as_the_hyphen():
+    """Seen on a real budget sheet: "Pengelolaan Aplikasi E\ufffePerformance" is E-Performance, an e-service."""
+    assert paragraphs("Bidang e\ufffeGovernment")[0].text == "Bidang e-Government"
+
+
 def test_pdf_page_text_splits_at_blank_lines_and_keeps_single_line_breaks():
     assert paragraphs("Tujuan\r\nbaris dua\r\n\r\n \r\n\r\nSasaran") == [
         Block(BlockKind.PARAGRAPH, "Tujuan\nbaris dua"),

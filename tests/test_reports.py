@@ -167,7 +167,7 @@ def test_a_control_character_or_a_formula_in_an_upload_breaks_no_report(catalog)
     '=' would run as a formula in the clerk's Excel. Every format still renders, with the text as text."""
     framework, registry = catalog
     odd = [upload("dishub", "=HYPERLINK(\"x\")\x07.pdf", (45, 0.9, "supports")),
-           upload("dishub", "scan\x0bsop.pdf", status="corrupt", message="Berkas\x00 rusak.")]
+           upload("dishub", "scan\x0bsop\ufffe\ud800.pdf", status="corrupt", message="Berkas\x00 rusak.")]
     report = report_of("dishub", assess(framework, registry, odd, YEAR), catalog)
     workbook = load_workbook(io.BytesIO(render_skpd_xlsx(report)))
     row = next(row for row in workbook["Indikator"].iter_rows(min_row=2) if row[0].value == 46)
