@@ -31,9 +31,9 @@ UNMET_RULE_LABELS = {
     "dokumen tim, kegiatan, atau kebijakan yang jelas tentang SPBE (misalnya SK Tim Koordinasi SPBE)",
     EvidenceRule.TOPIC_IN_CONTENT: "topik indikator ini hanya muncul pada nama instansi atau unit kerja (misalnya kop "
     "surat), bukan pada isi dokumen; unggah dokumen yang isinya membahas topik ini",
-    EvidenceRule.OWN_GOVERNMENT: "dokumen ini peraturan atau keputusan instansi lain (pemerintah pusat atau daerah "
-    "lain); yang dinilai adalah kebijakan yang ditetapkan pemerintah daerah sendiri (misalnya Peraturan atau "
-    "Keputusan Wali Kota/Bupati), yang dapat merujuk pada peraturan ini",
+    EvidenceRule.OWN_GOVERNMENT: "dokumen ini peraturan atau keputusan instansi lain, yaitu pemerintah pusat atau "
+    "daerah lain; yang dinilai adalah kebijakan yang ditetapkan pemerintah daerah sendiri, misalnya Peraturan atau "
+    "Keputusan Wali Kota/Bupati, yang dapat merujuk pada peraturan ini",
 }
 # Why a document supports an indicator though its score is under the usual bar: what in its form earned it, so a
 # reviewer knows what to check. A supports by its score needs no words.
