@@ -75,8 +75,9 @@ class ProfileBM25:
     long document is not favoured merely for its length.
     """
 
-    def __init__(self, profiles: Sequence[IndicatorProfile]) -> None:
-        bags = [Counter(terms(" ".join((*profile.texts, *profile.terms)))) for profile in profiles]
+    def __init__(self, profiles: Sequence[IndicatorProfile], generic: frozenset[str] = frozenset()) -> None:
+        self.generic = generic  # the framework's words in every indicator, from the profile file
+        bags = [Counter(terms(" ".join((*profile.texts, *profile.terms)), generic)) for profile in profiles]
         self.vocabulary = {word: column for column, word in enumerate(sorted({w for bag in bags for w in bag}))}
         frequency = np.zeros((len(bags), len(self.vocabulary)))
         for row, bag in enumerate(bags):
@@ -90,7 +91,7 @@ class ProfileBM25:
 
     def scores(self, text: str) -> np.ndarray:
         query = np.zeros(len(self.vocabulary))
-        for word, count in Counter(terms(text)).items():
+        for word, count in Counter(terms(text, self.generic)).items():
             column = self.vocabulary.get(word)
             if column is not None:
                 query[column] = np.log1p(count)

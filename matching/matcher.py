@@ -166,7 +166,7 @@ class IndicatorIndex:
         self.text_columns = [owner == number for number in self.indicators]  # each indicator's profile texts
         self.vectors = embedder.encode(texts)
         self.terms = TermIndex(self.profiles)
-        self.bm25 = ProfileBM25(self.profiles)
+        self.bm25 = ProfileBM25(self.profiles, profile_set.generic_words)
         self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles], dtype=float)
         self.is_service = np.array([profile.kind is IndicatorKind.SERVICE for profile in self.profiles])
         self.needs_spbe = np.array([profile.needs_spbe for profile in self.profiles])
@@ -203,6 +203,7 @@ def matching_fingerprint(
         "profiles": [asdict(profile) for profile in profile_set.profiles],
         "markers": asdict(profile_set.structure_markers),
         "weights": profile_set.weights,
+        "generic_words": sorted(profile_set.generic_words),
         "thresholds": asdict(thresholds),
         "chunking": policy.key,
         "top_k": top_k,

@@ -39,6 +39,7 @@ class ProfileSet:
     profiles: tuple[IndicatorProfile, ...]
     structure_markers: StructureMarkers
     weights: dict[str, float]  # of the fusion, by feature name
+    generic_words: frozenset[str] = frozenset()  # in every indicator of the framework: no lexical evidence
 
 
 class ProfileError(ValueError):
@@ -84,7 +85,8 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
                 f"{path}: policy scope {scope.name!r} names practice indicators {held} whose policy is a Kebijakan "
                 f"Internal indicator of its own ({sorted({carried_out[number] for number in held})}): name that one"
             )
-    return ProfileSet(tuple(profiles), markers, dict(data["fusion"]))
+    generic = frozenset(word.lower() for word in data.get("generic_words", ()))
+    return ProfileSet(tuple(profiles), markers, dict(data["fusion"]), generic)
 
 
 def policy_indicator(number: int, entries: dict[int, dict], policy_of_topic: dict[str, int], path: Path) -> int | None:

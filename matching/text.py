@@ -7,12 +7,12 @@ from functools import lru_cache
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
 TOKEN = re.compile(r"[a-z0-9]+(?:[-/][a-z0-9]+)*")
-# Words in nearly every indicator and SPBE document: they tell no indicator from another.
+# Indonesian function words and the words of every government document's form (its region, a regulation's
+# numbering): they tell no indicator from another. A framework's own such words are in its profile file.
 STOPWORDS = frozenset(
     """yang dan di ke dari dalam untuk dengan pada atau ini itu oleh sebagai adalah tidak akan telah serta
     bagi tentang atas secara dapat juga agar para setiap lebih antara bahwa maka harus sudah belum
-    tingkat kematangan instansi pusat pemerintah daerah pemerintahan spbe sistem berbasis elektronik
-    kebijakan internal layanan penerapan pelaksanaan kota kabupaten provinsi nomor tahun pasal ayat""".split()
+    pemerintah daerah kota kabupaten provinsi nomor tahun pasal ayat""".split()
 )
 
 _stemmer = StemmerFactory().create_stemmer()
@@ -31,9 +31,9 @@ def words(text: str) -> list[str]:
     return TOKEN.findall(text.lower())
 
 
-def terms(text: str) -> list[str]:
-    """Stemmed content words, for bag-of-words scoring."""
-    return [stem(word) for word in words(text) if word not in STOPWORDS]
+def terms(text: str, generic: frozenset[str] = frozenset()) -> list[str]:
+    """Stemmed content words, for bag-of-words scoring; `generic`: the framework's words that every indicator has."""
+    return [stem(word) for word in words(text) if word not in STOPWORDS and word not in generic]
 
 
 # A hyphenated name as writers vary it: "e-Kinerja", "e Kinerja", "eKinerja", "SP4N - LAPOR".

@@ -14,6 +14,7 @@ from matching.embedder import resolve_model
 from matching.engine import Matcher
 from matching.matcher import Decision, EvidenceRule, Ground, Ruling, Thresholds, code_digest, matching_fingerprint
 from matching.profiles import IndicatorKind, ProfileError, load_profiles
+from matching.text import terms
 from settings import Settings
 
 
@@ -134,6 +135,16 @@ def test_fingerprint_changes_with_thresholds_model_and_profiles():
     reweighted = dataclasses.replace(profiles, weights={**profiles.weights, "bias": -9.0})
     assert base != matching_fingerprint("model-a", reweighted, thresholds, policy, 5)
     assert base != matching_fingerprint("model-a", profiles, thresholds, policy, 5, rules="a later release's rules")
+    fewer_generic = dataclasses.replace(profiles, generic_words=profiles.generic_words - {"layanan"})
+    assert base != matching_fingerprint("model-a", fewer_generic, thresholds, policy, 5)
+
+
+def test_the_words_every_indicator_has_are_the_frameworks_data_not_code():
+    """The next framework ('Indeks Pemerintah Digital') names its own: a new profile file, no new code."""
+    framework = load_framework(Settings(_env_file=None).framework_file)
+    generic = load_profiles(Settings(_env_file=None).profiles_file, framework).generic_words
+    assert {"spbe", "kebijakan", "internal", "tingkat", "kematangan"} <= generic
+    assert terms("Kebijakan Internal SPBE tentang audit", generic) == ["audit"]
 
 
 def test_a_release_that_changes_the_matching_code_changes_its_digest(tmp_path):
