@@ -159,8 +159,12 @@ class Pipeline:
             and not previous.removed
             and (previous.etag, previous.size) == (obj.etag, obj.size)
             and previous.match_fingerprint == self.matcher.fingerprint
-            and not (previous.missing_tool and tool_available(previous.missing_tool, self.limits))
+            and not self._installed_since(previous.missing_tool)
         )
+
+    def _installed_since(self, missing_tool: str | None) -> bool:
+        """Whether the program an earlier read lacked is on this machine now, so the file can be read this time."""
+        return bool(missing_tool) and tool_available(missing_tool, self.limits)
 
     # Share a run's documents between workers
     def drain(
@@ -254,7 +258,7 @@ class Pipeline:
         self.state.record_submission(
             **record, sha256=sha256, status=extraction.status, message=extraction.message,
             detail=extraction.detail, matches=[match.to_dict() for match in matches],
-            missing_tool=extraction.missing_tool or "",
+            missing_tool=extraction.missing_tool,
         )  # fmt: skip
         logger.info(
             "%s: %s, %s%s", obj.key, outcome, extraction.status,
@@ -268,7 +272,7 @@ class Pipeline:
         """The stored extraction of this content, or a new one (text kept in the bucket, outcome in the state), and
         whether it was read now. One that failed for want of a program installed since is read again."""
         known = None if force else self.state.extraction(sha256)
-        if known is not None and not (known.missing_tool and tool_available(known.missing_tool, self.limits)):
+        if known is not None and not self._installed_since(known.missing_tool):
             return known, False
         if data is None:
             data = self.store.get_bytes(key)

@@ -57,6 +57,7 @@ CUT_MARK = "…"
 REVIEWER_CHARS = 255  # the verdicts table's reviewer column
 TOOL_NAME_CHARS = 32  # a program's name: "tesseract", "LibreOffice"
 SHA256_CHARS = 64  # a content's SHA-256, in hexadecimal
+CHUNKING_KEY_CHARS = 64  # the embeddings table's chunking column: a chunking policy's key (matching.chunking)
 RUN_ID_CHARS = 40  # a run's id: its local start time and the Prefect flow run's id cut short (flows.nightly)
 POSTGRESQL = "postgresql"  # the dialect whose INTEGER is 32-bit
 VERDICT_ATTEMPTS = 2  # the second finds the row a simultaneous first insert made, and updates it
@@ -198,7 +199,7 @@ class Embedding(Base):
 
     sha256: Mapped[str] = mapped_column(String(SHA256_CHARS), primary_key=True)
     model: Mapped[str] = mapped_column(String(MODEL_KEY_CHARS), primary_key=True)
-    chunking: Mapped[str] = mapped_column(String(SHA256_CHARS), primary_key=True)
+    chunking: Mapped[str] = mapped_column(String(CHUNKING_KEY_CHARS), primary_key=True)
     chunks: Mapped[list] = mapped_column(JSON)  # [[page, text], ...]
     dimension: Mapped[int] = mapped_column(Integer)
     vectors: Mapped[bytes] = mapped_column(LargeBinary)
@@ -500,7 +501,7 @@ class StateStore:
         fingerprint: str | None,
         matches: Iterable[dict],
         run_id: str,
-        missing_tool: str = "",
+        missing_tool: str | None = None,
     ) -> None:
         """Insert or update a submission and replace its matches in one transaction."""
         with self.session() as session:
@@ -510,7 +511,7 @@ class StateStore:
                 session.add(row)
             row.etag, row.size, row.sha256 = etag, size, sha256
             row.status, row.message, row.detail = status, message, detail
-            row.match_fingerprint, row.removed, row.missing_tool = fingerprint, False, missing_tool or None
+            row.match_fingerprint, row.removed, row.missing_tool = fingerprint, False, missing_tool
             row.processed_at, row.last_run_id = utcnow(), run_id
             row.matches = [MatchRow(rank=rank, **match) for rank, match in enumerate(matches, start=1)]
 
