@@ -9,9 +9,11 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -40,6 +42,9 @@ CPUS_PER_PROCESS = 4
 # Another process costs ~9 s before its first document (start, imports, model and indicator index), what ~40 text
 # documents take to read and embed, so each process must have at least this many to be worth starting.
 DOCUMENTS_PER_PROCESS = 40
+# A worker renews its claim on the document in hand this many times per lease, so a long one (a 1,000-page scan) is
+# not taken over by another worker as if this one had died, and one missed renewal (a busy database) costs nothing.
+RENEWALS_PER_LEASE = 3
 
 
 class Outcome(StrEnum):
@@ -185,7 +190,8 @@ class Pipeline:
             taken += 1
             started = time.monotonic()
             try:
-                processed = process(claimed.stored_object())
+                with self._keeping_claim(run_id, claimed.key, worker, log):
+                    processed = process(claimed.stored_object())
             except Exception as error:  # one document never stops the others
                 seconds = time.monotonic() - started
                 self.state.finish_document(
@@ -205,10 +211,34 @@ class Pipeline:
             )  # fmt: skip
             if not kept:
                 log.warning(
-                    "%s took longer than SPBE_CLAIM_LEASE_SECONDS=%g, so another worker may have processed it too",
+                    "%s: this worker's claim lapsed (not renewed within SPBE_CLAIM_LEASE_SECONDS=%g: the state store "
+                    "did not answer, or the process was paused), so another worker may have processed it too",
                     claimed.key, self.settings.claim_lease_seconds,
                 )  # fmt: skip
         return taken
+
+    @contextmanager
+    def _keeping_claim(self, run_id: str, key: str, worker: str, log: Log) -> Iterator[None]:
+        """Renew the worker's claim on a document while it is processed: the lease says the worker is alive, not
+        how long a document may take."""
+        lease = self.settings.claim_lease_seconds
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(lease / RENEWALS_PER_LEASE):
+                try:
+                    if not self.state.renew_claim(run_id, key, worker, lease):
+                        return  # taken over: finishing it is refused, and the drain says so
+                except Exception as error:  # the next renewal may get through; the lease covers the gap
+                    log.warning("%s: the claim could not be renewed, trying again: %s", key, error)
+
+        renewer = threading.Thread(target=renew, name=f"claim renewal {key}", daemon=True)
+        renewer.start()
+        try:
+            yield
+        finally:
+            done.set()
+            renewer.join()
 
     def _still_running(self, run_id: str, log: Log) -> bool:
         """Whether the run still wants documents: one stopped by the operator (Ctrl-C, SIGTERM) or failed is marked so

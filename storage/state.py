@@ -419,6 +419,20 @@ class StateStore:
                 with self.session() as session:
                     return session.get(RunDocument, (run_id, key))
 
+    def renew_claim(self, run_id: str, key: str, worker: str, lease_seconds: float) -> bool:
+        """Extend `worker`'s claim on a document it is still processing; False if the claim lapsed and was taken."""
+        now = utcnow()
+        with self.session() as session:
+            result = session.execute(
+                update(RunDocument)
+                .where(
+                    RunDocument.run_id == run_id, RunDocument.key == key,
+                    RunDocument.claimed_by == worker, RunDocument.state == DocumentState.CLAIMED,
+                )
+                .values(lease_expires=now + timedelta(seconds=lease_seconds), updated_at=now)
+            )  # fmt: skip
+            return result.rowcount == 1
+
     def finish_document(
         self,
         run_id: str,

@@ -37,6 +37,8 @@ SHARING_WORKERS = 3
 SECONDS_PER_DOCUMENT = 0.01
 KILL_AFTER_DOCUMENTS = 3
 SLOW_SECONDS_PER_DOCUMENT = 1.0
+SHORT_LEASE_SECONDS = 0.3
+LEASES_PER_DOCUMENT = 4  # how many leases the slow document takes: it outlives each, and is still its worker's
 TIMEOUT_SECONDS = 60.0
 
 
@@ -141,6 +143,33 @@ def test_workers_stop_taking_documents_once_their_run_is_stopped(settings):
 
     assert pipeline.drain(RUN, False, "worker-a", process=stopped_meanwhile) == 1
     assert pipeline.state.run_progress(RUN)[DocumentState.PENDING] == 2  # the next run does them
+
+
+def test_a_document_that_takes_longer_than_the_lease_stays_with_its_worker(settings):
+    """The lease says the worker is alive, not how long a document may take: a 1,000-page scan is not done twice."""
+    short_lease = settings.model_copy(update={"claim_lease_seconds": SHORT_LEASE_SECONDS})
+    pipeline = flows.pipeline.Pipeline(short_lease)
+    pipeline.state.start_run(RUN, YEAR, {})
+    pipeline.state.add_run_documents(RUN, listing(1), done={})
+    taken_meanwhile = []
+
+    def slower_than_its_lease(obj: StoredObject) -> flows.pipeline.Processed:
+        time.sleep(SHORT_LEASE_SECONDS * LEASES_PER_DOCUMENT)
+        taken_meanwhile.append(pipeline.state.claim_document(RUN, "worker-b", SHORT_LEASE_SECONDS))
+        return flows.pipeline.Processed(obj.key, flows.pipeline.Outcome.NEW, "ok")
+
+    assert pipeline.drain(RUN, False, "worker-a", process=slower_than_its_lease) == 1
+    assert taken_meanwhile == [None]
+    [document] = pipeline.state.run_documents(RUN)
+    assert (document.state, document.claimed_by, document.attempts) == (DocumentState.DONE, "worker-a", 1)
+
+
+def test_a_renewal_is_refused_once_the_claim_was_taken_over(state):
+    state.add_run_documents(RUN, listing(1), done={})
+    lapsed = state.claim_document(RUN, "worker-a", lease_seconds=0)
+    assert state.claim_document(RUN, "worker-b", LEASE_SECONDS) is not None
+    assert not state.renew_claim(RUN, lapsed.key, "worker-a", LEASE_SECONDS)
+    assert state.renew_claim(RUN, lapsed.key, "worker-b", LEASE_SECONDS)
 
 
 # Through the flow: ephemeral Prefect server, the test S3 bucket, SQLite.
