@@ -120,8 +120,7 @@ def _indicator(pdf: _ReportPdf, row: IndicatorRow, max_age_years: int) -> None:
     for evidence in row.evidence:
         where = f", halaman {evidence.page}" if evidence.page else ""
         via = f", dicocokkan dengan indikator {evidence.via_indicator} (satu kelompok)" if evidence.via_indicator else ""
-        uploader = f" (diunggah oleh {evidence.uploaded_by})" if evidence.uploaded_by else ""
-        pdf.line_of(f"- {evidence.filename}{uploader} - {evidence.verdict}{where}{via}; "
+        pdf.line_of(f"- {evidence.document_label} - {evidence.verdict}{where}{via}; "
                     f"tahun dokumen: {evidence.date_label}", indent=INDENT)
         pdf.line_of(evidence.passage, size=SMALL_SIZE, style="I", colour=GREY, indent=2 * INDENT, height=SMALL_LINE)
     for rejected in row.rejected:

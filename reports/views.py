@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 
 from catalog import Framework, Indicator, SkpdRegistry
@@ -46,6 +46,9 @@ GROUND_LABELS = {
 # A Kominfotik reviewer's verdict: who, so the reader knows a person checked it, and the note they wrote.
 REVIEWED_LABEL = "dikonfirmasi oleh peninjau {reviewer}"
 REJECTED_LABEL = "{filename}{uploader} ditolak oleh peninjau {reviewer} sebagai bukti indikator ini"
+UPLOADER_LABEL = " (diunggah oleh {name})"  # after a file name the reader's SKPD did not upload
+# The other names of a file uploaded more than once (a re-upload, the same file in another SKPD's folder).
+COPIES_LABEL = "; berkas yang sama juga diunggah sebagai {names}"
 # Marks a field added to the reports after they were first sent: hashed only when not empty (see hashed()).
 ADDED_LATER = "added_later"
 UPLOAD_STATUS_LABELS = {
@@ -79,6 +82,17 @@ class EvidenceRow:
     date_phrase: str
     reason: str  # why it is only for review, where a rule of the framework says; what in its form made it supports
     # though its score is under the usual bar; else empty
+    copies: tuple[str, ...] = field(default=(), metadata={ADDED_LATER: True})  # the same file's other names
+
+    @property
+    def document_label(self) -> str:
+        """The file as the reader finds it: its name, who uploaded it if not the reader, and its other names."""
+        uploader = UPLOADER_LABEL.format(name=self.uploaded_by) if self.uploaded_by else ""
+        return f"{self.filename}{uploader}{self.copies_note}"
+
+    @property
+    def copies_note(self) -> str:
+        return COPIES_LABEL.format(names=", ".join(self.copies)) if self.copies else ""
 
     @property
     def verdict(self) -> str:
@@ -240,7 +254,10 @@ def indicator_row(
 ) -> IndicatorRow:
     """One indicator with its evidence; `reader` is the SKPD reading it (None for the city view)."""
     indicator = coverage.indicator
-    evidence = tuple(evidence_row(item, indicator.number, reader, names, dates) for item in coverage.evidence)
+    evidence = tuple(
+        evidence_row(shown, indicator.number, reader, names, dates, copies)
+        for shown, copies in distinct_contents(coverage.evidence, reader)
+    )
     needs_action = coverage.state is not EvidenceState.PRESENT
     return IndicatorRow(
         number=indicator.number,
@@ -260,17 +277,33 @@ def indicator_row(
     )
 
 
+def distinct_contents(evidence: Sequence[Evidence], reader: str | None) -> list[tuple[Evidence, list[Evidence]]]:
+    """Each content once, best first, with its other copies: a file uploaded under several names (a re-upload, the
+    same decree in two SKPD's folders) is one document to its reader, shown under the reader's own name for it
+    where the reader uploaded one that counts the same."""
+    groups: dict[str, list[Evidence]] = {}
+    for item in evidence:
+        groups.setdefault(item.sha256 or item.key, []).append(item)
+    distinct = []
+    for copies in groups.values():
+        best = copies[0]
+        shown = next((item for item in copies if item.skpd == reader and item.decision is best.decision), best)
+        distinct.append((shown, [item for item in copies if item is not shown]))
+    return distinct
+
+
 def evidence_row(
     item: Evidence,
     indicator: int,
     reader: str | None,
     names: Mapping[str, str],
     dates: Mapping[str, DocumentDate | None],
+    copies: Sequence[Evidence] = (),
 ) -> EvidenceRow:
     dated = dates.get(item.sha256) if item.sha256 else None
     return EvidenceRow(
         filename=item.filename,
-        uploaded_by=None if item.skpd == reader else names.get(item.skpd, item.skpd),
+        uploaded_by=uploader(item, reader, names),
         decision=DECISION_LABELS[item.decision],
         page=item.page,
         passage=item.passage,
@@ -278,13 +311,23 @@ def evidence_row(
         document_year=dated.year if dated else None,
         date_phrase=dated.phrase if dated else "",
         reason=reason(item),
+        copies=tuple(
+            copy.filename + (UPLOADER_LABEL.format(name=name) if (name := uploader(copy, reader, names)) else "")
+            for copy in copies
+        ),
     )
+
+
+def uploader(item: Evidence, reader: str | None, names: Mapping[str, str]) -> str | None:
+    """The name of the SKPD that uploaded a document; None when the reader did."""
+    return None if item.skpd == reader else names.get(item.skpd, item.skpd)
 
 
 def rejection(item: Evidence, reader: str | None, names: Mapping[str, str]) -> str:
     """A reviewer's rejection as the reader sees it: 'audit.pdf ditolak oleh peninjau Rina ...: belum ditandatangani'."""
-    uploader = "" if item.skpd == reader else f" (diunggah oleh {names.get(item.skpd, item.skpd)})"
-    said = REJECTED_LABEL.format(filename=item.filename, uploader=uploader, reviewer=item.reviewer)
+    name = uploader(item, reader, names)
+    said = REJECTED_LABEL.format(filename=item.filename, uploader=UPLOADER_LABEL.format(name=name) if name else "",
+                                 reviewer=item.reviewer)
     return f"{said}: {item.review_note}" if item.review_note else said
 
 

@@ -86,8 +86,7 @@ def _skpd_row(row: IndicatorRow) -> tuple:
         return "\n".join(str(value) for value in values)
 
     levels = [f"Tingkat {lv.level} ({lv.name}): {lv.criteria} Bukti: {lv.evidence}" for lv in row.levels]
-    documents = [f"{ev.filename}" + (f" (diunggah oleh {ev.uploaded_by})" if ev.uploaded_by else "")
-                 + f" - {ev.verdict}" for ev in row.evidence] + list(row.rejected)
+    documents = [f"{ev.document_label} - {ev.verdict}" for ev in row.evidence] + list(row.rejected)
     return (
         row.number, row.code, row.name, row.domain, row.aspect, str(row.state),
         "ya" if row.covered_by_others else "tidak",

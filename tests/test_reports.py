@@ -27,11 +27,14 @@ GENERATED_AT = "01-07-2026 02:00 WITA"
 
 
 def upload(
-    skpd: str, filename: str, *matches: tuple[int, float, str], status: str = "ok", message: str = ""
+    skpd: str, filename: str, *matches: tuple[int, float, str], status: str = "ok", message: str = "",
+    copy_of: str | None = None,
 ) -> Submission:
-    """A submission as the state store holds it; its content hash is its file name, for dating it in tests."""
+    """A submission as the state store holds it; its content hash is its file name, for dating it in tests, or the
+    name of the upload it is a copy of."""
     return Submission(
-        key=f"submissions/{YEAR}/{skpd}/{filename}", year=YEAR, skpd=skpd, filename=filename, sha256=filename,
+        key=f"submissions/{YEAR}/{skpd}/{filename}", year=YEAR, skpd=skpd, filename=filename,
+        sha256=copy_of or filename,
         status=status, message=message,
         matches=[
             MatchRow(rank=rank, indicator=number, score=score, decision=decision, page=2, passage=f"kutipan {number}")
@@ -86,6 +89,40 @@ def test_an_indicator_covered_by_another_skpds_document_says_who_uploaded_it(cit
     assert "diunggah oleh Dinas Komunikasi, Informatika dan Statistik" in html and "bukti dari SKPD lain" in html
     assert not indicator_21("diskominfotik").covered_by_others
     assert indicator_21("diskominfotik").evidence[0].uploaded_by is None
+
+
+def test_a_file_uploaded_under_several_names_is_listed_once_with_its_other_names(catalog):
+    """A re-upload ("(1)") or the same decree in two SKPD's folders is one document: shown under the reader's own name."""
+    framework, registry = catalog
+    copies = [
+        upload("diskominfotik", "sk-tim-spbe.pdf", (10, 0.9, "supports")),
+        upload("diskominfotik", "sk-tim-spbe (1).pdf", (10, 0.9, "supports"), copy_of="sk-tim-spbe.pdf"),
+        upload("setda-organisasi", "SK Tim SPBE 2026.pdf", (10, 0.9, "supports"), copy_of="sk-tim-spbe.pdf"),
+        upload("setda-organisasi", "notulen-tim.pdf", (10, 0.6, "supports")),
+    ]
+    city = assess(framework, registry, copies, YEAR)
+
+    def indicator_10(code: str):
+        return next(row for row in report_of(code, city, catalog).indicators if row.number == 10)
+
+    organisasi = indicator_10("setda-organisasi")
+    assert [(ev.filename, ev.copies) for ev in organisasi.evidence] == [
+        ("SK Tim SPBE 2026.pdf", ("sk-tim-spbe (1).pdf (diunggah oleh Dinas Komunikasi, Informatika dan Statistik)",
+                                  "sk-tim-spbe.pdf (diunggah oleh Dinas Komunikasi, Informatika dan Statistik)")),
+        ("notulen-tim.pdf", ()),
+    ]  # fmt: skip
+    assert not organisasi.covered_by_others
+    assert indicator_10("diskominfotik").evidence[0].document_label == (
+        "sk-tim-spbe (1).pdf; berkas yang sama juga diunggah sebagai sk-tim-spbe.pdf, "
+        "SK Tim SPBE 2026.pdf (diunggah oleh Bagian Organisasi Sekretariat Daerah)"
+    )
+    report = report_of("diskominfotik", city, catalog)
+    assert "juga diunggah sebagai sk-tim-spbe.pdf, SK Tim SPBE 2026.pdf" in render_skpd_html(report, GENERATED_AT)
+    cells = [cell for row in load_workbook(io.BytesIO(render_skpd_xlsx(report))).active.iter_rows(values_only=True)
+             for cell in row]  # fmt: skip
+    assert any("juga diunggah sebagai sk-tim-spbe.pdf" in str(cell) for cell in cells)
+    summary = city_summary(city, framework, registry, DATES)
+    assert len(next(item for item in summary.indicators if item.number == 10).documents) == 2
 
 
 def test_a_document_another_skpd_uploaded_that_awaits_review_is_not_called_evidence(city, catalog):
