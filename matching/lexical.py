@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,17 +21,22 @@ class TermHits:
 class TermIndex:
     """All curated terms compiled once; a term shared by several topics counts for less (idf over topics)."""
 
-    def __init__(self, profiles: Sequence[IndicatorProfile]) -> None:
-        self.terms = sorted({term for profile in profiles for term in profile.terms})
+    def __init__(
+        self,
+        profiles: Sequence[IndicatorProfile],
+        vocabulary: Callable[[IndicatorProfile], tuple[str, ...]] = lambda profile: profile.terms,
+    ) -> None:
+        """vocabulary: the phrases of a profile this index looks for (its terms; a budget's activity names too)."""
+        self.terms = sorted({term for profile in profiles for term in vocabulary(profile)})
         self.patterns = [phrase_pattern(term) for term in self.terms]
         column = {term: number for number, term in enumerate(self.terms)}
         topics: dict[str, set[str]] = {}
         for profile in profiles:
-            topics.setdefault(profile.topic, set()).update(profile.terms)
+            topics.setdefault(profile.topic, set()).update(vocabulary(profile))
         topic_count = np.array([sum(term in held for held in topics.values()) for term in self.terms])
         membership = np.zeros((len(profiles), len(self.terms)))
         for row, profile in enumerate(profiles):
-            membership[row, [column[term] for term in profile.terms]] = 1.0
+            membership[row, [column[term] for term in vocabulary(profile)]] = 1.0
         self.weighted = membership * np.log1p(len(topics) / topic_count)  # indicators × terms
 
     def count(self, text: str) -> np.ndarray:

@@ -166,6 +166,7 @@ class IndicatorIndex:
         self.text_columns = [owner == number for number in self.indicators]  # each indicator's profile texts
         self.vectors = embedder.encode(texts)
         self.terms = TermIndex(self.profiles)
+        self.activity_terms = TermIndex(self.profiles, lambda profile: profile.terms + profile.activity_terms)
         self.bm25 = ProfileBM25(self.profiles, profile_set.generic_words)
         self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles], dtype=float)
         self.is_service = np.array([profile.kind is IndicatorKind.SERVICE for profile in self.profiles])
@@ -368,10 +369,11 @@ def funded_activities(structure: DocumentStructure, index: IndicatorIndex) -> np
     """The practice and service indicators whose activity a budget sheet (no regulation) funds, as its activity
     fields name it ("Sub Kegiatan : Pengelolaan LPSE" funds procurement): the sheet's lines are about money, so the
     activity's own words are few and its score low, though the sheet is the activity's evidence too. A budget is
-    never a Kebijakan Internal."""
+    never a Kebijakan Internal. Its fields may name the activity as the budget nomenclature does ("Pembangunan
+    Jaringan Telekomunikasi"), in words the topic's terms leave out because other documents use them otherwise."""
     if structure.is_policy:
         return np.zeros(len(index.indicators), dtype=bool)
-    named = index.terms.presence(structure.activities) > 0
+    named = index.activity_terms.presence(structure.activities) > 0
     return named & ~index.funds_activities & ~index.is_policy.astype(bool)
 
 

@@ -32,6 +32,9 @@ class IndicatorProfile:
     policy_indicator: int | None = None  # a practice's Kebijakan Internal indicator: its topic's, or one named
     needs_spbe: bool = False  # a generic topic (a team, risk, training): only a document that names SPBE or ICT counts
     funds_activities: bool = False  # a budget topic: its document (a DPA sheet) is evidence of the activity it funds
+    # the names a budget's activity fields give the topic's work besides its terms ("Pengembangan dan Pengelolaan
+    # Aplikasi Generik"): read in those fields only, where they name nothing else
+    activity_terms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
                 policy_indicator=policy_indicator(indicator.number, entries, policy_of_topic, path),
                 needs_spbe=bool(topics[entry["topic"]].get("needs_spbe_context", False)),
                 funds_activities=bool(topics[entry["topic"]].get("funds_activities", False)),
+                activity_terms=lowered(topics[entry["topic"]].get("activity_terms", [])),
             )
         )
     markers = structure_markers(data, path)

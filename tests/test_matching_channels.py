@@ -701,11 +701,22 @@ def budget_sheet(sub_activity: str) -> str:
         ("Penyediaan Alat Tulis Kantor", {13}),  # the budget of an activity no indicator is about
         ("Penyelenggaraan Persandian untuk Pengamanan Informasi", {13, 22}),  # security carried out, not its
         # Kebijakan Internal (8): a budget is no policy
+        ("Pembangunan Jaringan Telekomunikasi", {13, 17}),  # as the budget nomenclature names the activities of
+        ("Pengembangan dan Pengelolaan Aplikasi Generik", {13, 15}),  # the intra network and of applications
     ],
 )
 def test_a_budget_sheet_supports_the_activity_it_funds(matcher, sub_activity, supported):
     matches = matcher.match(*matcher.embed(document(budget_sheet(sub_activity))))
     assert {match.indicator for match in matches if match.decision == "supports"} == supported
+
+
+def test_a_budget_activitys_name_is_no_term_of_its_topic_elsewhere(matcher):
+    """A regulation on telecommunication towers is no intra-government network, though a DPA's "Pembangunan
+    Jaringan Telekomunikasi" funds one."""
+    network = list(matcher.index.indicators).index(17)
+    towers = "Peraturan tentang penataan menara jaringan telekomunikasi bersama"
+    assert matcher.index.terms.presence(towers)[network] == 0
+    assert matcher.index.activity_terms.presence(towers)[network] > 0
 
 
 def test_a_budget_sheet_announced_as_such_supports_the_activity_it_funds_however_low_its_score(matcher):
