@@ -22,6 +22,7 @@ from matching.embedder import Embedder
 from matching.lexical import ProfileBM25, TermIndex
 from matching.profiles import IndicatorKind, ProfileError, ProfileSet
 from matching.structure import DocumentStructure
+from matching.text import phrase_pattern
 
 PASSAGE_CHARS = 400  # enough of a chunk for a reviewer to recognise the evidence
 PASSAGE_LEAD_CHARS = 120  # of the words before the first term, so the passage reads as a sentence
@@ -74,6 +75,7 @@ class Ground(StrEnum):
     FORM = "form"  # the lower threshold of the best indicator of a document about electronic government
     POLICY_SUBJECT = "policy_subject"  # the lower threshold of a Kebijakan Internal its enacted policy's subject names
     ANNOUNCED = "announced"  # the topic the document's title or subject fields announce
+    PRACTICE_DOCUMENT = "practice_document"  # the document is the practice's own work (a system design for 15)
     FUNDED = "funded"  # the activity a budget sheet funds
 
 
@@ -109,18 +111,19 @@ class Thresholds:
         unmet_rule: EvidenceRule | None = None,
         pointed_to: Ground | None = None,
         funded: bool = False,
-        announced: bool = False,
+        announced: Ground | None = None,
     ) -> Ruling:
         """The decision on a score. unmet_rule: the document is not the kind of evidence the indicator needs, so
         it is at most for review, and the ruling names the rule when it alone stands between the score and
         supports. pointed_to: how the document's form points to the indicator (FORM, POLICY_SUBJECT), for review
         and supports from best_supports. funded: a budget sheet funds the indicator's activity, its evidence
-        whatever the score. announced: the document's title or subject fields announce the indicator's topic, for
-        review and supports from announced_supports."""
+        whatever the score. announced: how the document says it is the indicator's evidence (ANNOUNCED: its title
+        or subject fields name the topic; PRACTICE_DOCUMENT: it is the practice's own work), for review and supports
+        from announced_supports."""
         if funded:
             bar, ground = 0.0, Ground.FUNDED
         elif announced:
-            bar, ground = self.announced_supports, Ground.ANNOUNCED
+            bar, ground = self.announced_supports, announced
         else:
             bar, ground = (self.best_supports, pointed_to) if pointed_to else (self.supports, Ground.SCORE)
         if score >= bar:
@@ -167,6 +170,10 @@ class IndicatorIndex:
         self.vectors = embedder.encode(texts)
         self.terms = TermIndex(self.profiles)
         self.activity_terms = TermIndex(self.profiles, lambda profile: profile.terms + profile.activity_terms)
+        self.practice_documents = [profile.practice_document for profile in self.profiles]
+        self.practice_document_patterns = [
+            [phrase_pattern(word) for word in document.words] if document else [] for document in self.practice_documents
+        ]
         self.bm25 = ProfileBM25(self.profiles, profile_set.generic_words)
         self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles], dtype=float)
         self.is_service = np.array([profile.kind is IndicatorKind.SERVICE for profile in self.profiles])
@@ -334,6 +341,10 @@ def decide(
     if not len(scores):
         return []
     best = scores >= scores.max()
+    announced = [
+        Ground.PRACTICE_DOCUMENT if work else Ground.ANNOUNCED if titled else None
+        for work, titled in zip(practice_documents(structure, index), announced_topic(best, table, structure, index))
+    ]
     named_in_subject = column(table, "subject_terms") > 0
     named_policy = index.is_policy.astype(bool) & structure.is_policy & named_in_subject
     named_policy &= ~index.needs_spbe | structure.names_spbe  # a stunting team's decree names "tim", not SPBE's
@@ -342,9 +353,8 @@ def decide(
         for policy, electronic_best in zip(named_policy, best & structure.is_electronic)
     ]
     rules = unmet_rules(structure, index)
-    announced = announced_topic(best, table, structure, index)
     rulings = [
-        thresholds.decide(float(score), rule, pointed_to, announced=bool(announces))
+        thresholds.decide(float(score), rule, pointed_to, announced=announces)
         for score, rule, pointed_to, announces in zip(scores, rules, pointed, announced)
     ]
     if any(rulings[row].decision is Decision.SUPPORTS for row in np.flatnonzero(best & index.funds_activities)):
@@ -363,6 +373,21 @@ def announced_topic(
         return np.zeros(len(best), dtype=bool)
     best_by_terms = column(table, "best_terms") > 0
     return best & best_by_terms & (index.terms.presence(structure.announced) > 0)
+
+
+def practice_documents(structure: DocumentStructure, index: IndicatorIndex) -> np.ndarray:
+    """The practice indicators whose own work a document that is no policy is: it names enough of the words of the
+    documents the practice produces (`practice_document` in the profile file: a system design's "analisis
+    kebutuhan", "use case", "class diagram" for application development). Such a document names its application's
+    subject, seldom the indicator's, so its score underrates it; a policy on the practice is evidence of its
+    Kebijakan Internal instead."""
+    if structure.is_policy:
+        return np.zeros(len(index.indicators), dtype=bool)
+    content = structure.content.lower()
+    return np.array([
+        document is not None and sum(pattern.search(content) is not None for pattern in patterns) >= document.at_least
+        for document, patterns in zip(index.practice_documents, index.practice_document_patterns)
+    ])  # fmt: skip
 
 
 def funded_activities(structure: DocumentStructure, index: IndicatorIndex) -> np.ndarray:

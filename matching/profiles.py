@@ -23,6 +23,15 @@ class IndicatorKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class PracticeDocument:
+    """The words of the documents a topic's practice produces (a system design: "analisis kebutuhan", "use case",
+    "class diagram"): a document that names at least `at_least` of them is that practice's own work."""
+
+    words: tuple[str, ...]
+    at_least: int
+
+
+@dataclass(frozen=True)
 class IndicatorProfile:
     indicator: int
     kind: IndicatorKind
@@ -35,6 +44,7 @@ class IndicatorProfile:
     # the names a budget's activity fields give the topic's work besides its terms ("Pengembangan dan Pengelolaan
     # Aplikasi Generik"): read in those fields only, where they name nothing else
     activity_terms: tuple[str, ...] = ()
+    practice_document: PracticeDocument | None = None  # what the documents of its practice name, if the file says
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
                 needs_spbe=bool(topics[entry["topic"]].get("needs_spbe_context", False)),
                 funds_activities=bool(topics[entry["topic"]].get("funds_activities", False)),
                 activity_terms=lowered(topics[entry["topic"]].get("activity_terms", [])),
+                practice_document=practice_document(entry["topic"], topics[entry["topic"]], path),
             )
         )
     markers = structure_markers(data, path)
@@ -91,6 +102,23 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
             )
     generic = frozenset(word.lower() for word in data.get("generic_words", ()))
     return ProfileSet(tuple(profiles), markers, dict(data["fusion"]), generic)
+
+
+def practice_document(name: str, topic: dict, path: Path) -> PracticeDocument | None:
+    found = topic.get("practice_document")
+    if found is None:
+        return None
+    words, at_least = found.get("words"), found.get("at_least")
+    if (
+        not isinstance(words, list)
+        or not all(isinstance(word, str) and word.strip() for word in words)
+        or isinstance(at_least, bool) or not isinstance(at_least, int) or not 1 <= at_least <= len(words)
+    ):  # fmt: skip
+        raise ProfileError(
+            f"{path}: topic {name!r}: practice_document needs 'words', a list of phrases, and 'at_least', a whole "
+            "number from 1 to the number of words"
+        )
+    return PracticeDocument(lowered(words), at_least)
 
 
 def policy_indicator(number: int, entries: dict[int, dict], policy_of_topic: dict[str, int], path: Path) -> int | None:

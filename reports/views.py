@@ -42,6 +42,8 @@ GROUND_LABELS = {
     Ground.POLICY_SUBJECT: "karena judul kebijakan yang sudah ditetapkan ini menyebut topik indikator ini",
     Ground.ANNOUNCED: "karena judul atau perihal dokumen menyebut topik indikator ini",
     Ground.FUNDED: "karena dokumen anggaran ini menganggarkan kegiatan indikator ini",
+    Ground.PRACTICE_DOCUMENT: "karena dokumen ini adalah hasil kerja pelaksanaan indikator ini (misalnya dokumen "
+    "analisis kebutuhan dan perancangan sistem untuk Pembangunan Aplikasi)",
 }
 # A Kominfotik reviewer's verdict: who, so the reader knows a person checked it, and the note they wrote.
 REVIEWED_LABEL = "dikonfirmasi oleh peninjau {reviewer}"

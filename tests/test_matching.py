@@ -76,10 +76,11 @@ def test_thresholds_decide_supports_review_or_none(score, decision):
 
 def test_a_supports_says_its_ground_and_its_score_comes_first():
     thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.1)
-    assert thresholds.decide(0.7, pointed_to=Ground.FORM, announced=True).ground is Ground.SCORE  # its score would do
+    # its score would do
+    assert thresholds.decide(0.7, pointed_to=Ground.FORM, announced=Ground.ANNOUNCED).ground is Ground.SCORE
     assert thresholds.decide(0.35, pointed_to=Ground.FORM).ground is Ground.FORM
     assert thresholds.decide(0.35, pointed_to=Ground.POLICY_SUBJECT).ground is Ground.POLICY_SUBJECT
-    assert thresholds.decide(0.15, pointed_to=Ground.FORM, announced=True).ground is Ground.ANNOUNCED
+    assert thresholds.decide(0.15, pointed_to=Ground.FORM, announced=Ground.ANNOUNCED).ground is Ground.ANNOUNCED
     assert thresholds.decide(0.05, funded=True).ground is Ground.FUNDED
     assert thresholds.decide(0.5).ground is None  # a review has no ground
 
@@ -114,8 +115,8 @@ def test_the_lower_threshold_cannot_exceed_supports():
 def test_a_topic_the_document_announces_needs_only_the_lowest_threshold():
     thresholds = Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.1)
     supports = Ruling(Decision.SUPPORTS, ground=Ground.ANNOUNCED)
-    assert thresholds.decide(0.15, pointed_to=Ground.FORM, announced=True) == supports
-    assert thresholds.decide(0.05, pointed_to=Ground.FORM, announced=True) == Ruling(Decision.NONE)
+    assert thresholds.decide(0.15, pointed_to=Ground.FORM, announced=Ground.ANNOUNCED) == supports
+    assert thresholds.decide(0.05, pointed_to=Ground.FORM, announced=Ground.ANNOUNCED) == Ruling(Decision.NONE)
     with pytest.raises(ValueError):
         Thresholds(supports=0.6, review=0.4, best_supports=0.3, announced_supports=0.35)
 
@@ -225,6 +226,20 @@ def test_an_operators_mistake_in_the_policy_scopes_is_named(tmp_path, edit, mess
     (tmp_path / "scope.json").write_text(json.dumps(data))
     with pytest.raises(ProfileError, match=message):
         load_profiles(tmp_path / "scope.json", framework)
+
+
+@pytest.mark.parametrize(
+    "practice_document",
+    [{"words": ["use case", "class diagram"], "at_least": 3}, {"words": "use case", "at_least": 1},
+     {"words": ["use case"], "at_least": "1"}, {"at_least": 1}],
+)
+def test_a_practice_document_that_no_document_could_meet_is_named(tmp_path, practice_document):
+    framework = load_framework(Settings(_env_file=None).framework_file)
+    data = json.loads(Settings(_env_file=None).profiles_file.read_text())
+    data["topics"]["pembangunan_aplikasi"]["practice_document"] = practice_document
+    (tmp_path / "practice.json").write_text(json.dumps(data))
+    with pytest.raises(ProfileError, match="'pembangunan_aplikasi': practice_document needs 'words'"):
+        load_profiles(tmp_path / "practice.json", framework)
 
 
 def test_the_default_model_resolves_to_its_offline_package(tmp_path):

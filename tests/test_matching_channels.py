@@ -710,6 +710,30 @@ def test_a_budget_sheet_supports_the_activity_it_funds(matcher, sub_activity, su
     assert {match.indicator for match in matches if match.decision == "supports"} == supported
 
 
+SYSTEM_DESIGN = (
+    "BAB III ANALISIS DAN PERANCANGAN SISTEM E-RETRIBUSI. 3.1 Analisis kebutuhan: pengguna wajib retribusi, petugas "
+    "OPD dan bendahara. 3.2 Use case diagram menggambarkan pendaftaran wajib retribusi dan pembayaran. 3.3 Activity "
+    "diagram alur penerbitan SKRD. 3.4 Class diagram dan struktur tabel retribusi, wajib_retribusi, pembayaran."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "decision", "ground"),
+    [
+        (SYSTEM_DESIGN, Decision.SUPPORTS, Ground.PRACTICE_DOCUMENT),  # the application's development, done
+        # the same words in an enacted regulation: its Kebijakan Internal's evidence, not the practice's work
+        ("PERATURAN WALI KOTA BANUA RAYA NOMOR 3 TAHUN 2024 TENTANG PEMBANGUNAN APLIKASI. " + SYSTEM_DESIGN,
+         Decision.NONE, None),
+        # two of the words are a mention, not a design
+        ("Notulen rapat aplikasi e-retribusi: analisis kebutuhan dan class diagram dibahas.", Decision.NONE, None),
+    ],
+)
+def test_a_system_design_is_the_application_developments_own_work_whatever_its_score(matcher, text, decision, ground):
+    """A design names its application (retribusi, SKRD), seldom "pembangunan aplikasi": its score underrates it."""
+    development = rulings_for(matcher, text, {15: 0.05})[15]
+    assert (development.decision, development.ground) == (decision, ground)
+
+
 def test_a_budget_activitys_name_is_no_term_of_its_topic_elsewhere(matcher):
     """A regulation on telecommunication towers is no intra-government network, though a DPA's "Pembangunan
     Jaringan Telekomunikasi" funds one."""
