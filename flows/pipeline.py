@@ -45,6 +45,9 @@ DOCUMENTS_PER_PROCESS = 40
 # A worker renews its claim on the document in hand this many times per lease, so a long one (a 1,000-page scan) is
 # not taken over by another worker as if this one had died, and one missed renewal (a busy database) costs nothing.
 RENEWALS_PER_LEASE = 3
+# ... for at most this many leases (an hour by default): a document still in hand after that is stuck (a read that
+# never returns), and its claim lapses so that another worker, and the run waiting for it, can go on.
+LEASES_PER_DOCUMENT = 4
 
 
 class Outcome(StrEnum):
@@ -220,17 +223,22 @@ class Pipeline:
     @contextmanager
     def _keeping_claim(self, run_id: str, key: str, worker: str, log: Log) -> Iterator[None]:
         """Renew the worker's claim on a document while it is processed: the lease says the worker is alive, not
-        how long a document may take."""
+        how long a document may take; up to LEASES_PER_DOCUMENT leases, after which the document is taken for stuck."""
         lease = self.settings.claim_lease_seconds
+        interval = lease / RENEWALS_PER_LEASE
         done = threading.Event()
 
         def renew() -> None:
-            while not done.wait(lease / RENEWALS_PER_LEASE):
+            for _ in range(LEASES_PER_DOCUMENT * RENEWALS_PER_LEASE):
+                if done.wait(interval):
+                    return
                 try:
                     if not self.state.renew_claim(run_id, key, worker, lease):
                         return  # taken over: finishing it is refused, and the drain says so
                 except Exception as error:  # the next renewal may get through; the lease covers the gap
                     log.warning("%s: the claim could not be renewed, trying again: %s", key, error)
+            log.warning("%s: still in hand after %d leases of SPBE_CLAIM_LEASE_SECONDS=%g; its claim is left to "
+                        "lapse so that another worker can take it", key, LEASES_PER_DOCUMENT, lease)
 
         renewer = threading.Thread(target=renew, name=f"claim renewal {key}", daemon=True)
         renewer.start()
@@ -238,7 +246,7 @@ class Pipeline:
             yield
         finally:
             done.set()
-            renewer.join()
+            renewer.join(timeout=interval)  # a renewal blocked on the database must not hold the worker; it ends after
 
     def _still_running(self, run_id: str, log: Log) -> bool:
         """Whether the run still wants documents: one stopped by the operator (Ctrl-C, SIGTERM) or failed is marked so

@@ -169,10 +169,11 @@ class IndicatorIndex:
         self.text_columns = [owner == number for number in self.indicators]  # each indicator's profile texts
         self.vectors = embedder.encode(texts)
         self.terms = TermIndex(self.profiles)
-        self.activity_terms = TermIndex(self.profiles, lambda profile: profile.terms + profile.activity_terms)
+        self.activity_index = TermIndex(self.profiles, lambda profile: profile.terms + profile.activity_terms)
         self.practice_documents = [profile.practice_document for profile in self.profiles]
-        self.practice_document_patterns = [
-            [phrase_pattern(word) for word in document.words] if document else [] for document in self.practice_documents
+        self.practice_document_parts = [  # per indicator, each part's patterns
+            [[phrase_pattern(word) for word in part] for part in document.parts] if document else []
+            for document in self.practice_documents
         ]
         self.bm25 = ProfileBM25(self.profiles, profile_set.generic_words)
         self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles], dtype=float)
@@ -376,17 +377,18 @@ def announced_topic(
 
 
 def practice_documents(structure: DocumentStructure, index: IndicatorIndex) -> np.ndarray:
-    """The practice indicators whose own work a document that is no policy is: it names enough of the words of the
-    documents the practice produces (`practice_document` in the profile file: a system design's "analisis
-    kebutuhan", "use case", "class diagram" for application development). Such a document names its application's
-    subject, seldom the indicator's, so its score underrates it; a policy on the practice is evidence of its
-    Kebijakan Internal instead."""
+    """The practice indicators whose own work a document that is no policy is: it names enough of the parts of the
+    documents the practice produces (`practice_document` in the profile file: a system design's requirements,
+    database design, UML models for application development). Such a document names its application's subject,
+    seldom the indicator's, so its score underrates it; a policy on the practice is evidence of its Kebijakan
+    Internal instead."""
     if structure.is_policy:
         return np.zeros(len(index.indicators), dtype=bool)
     content = structure.content.lower()
     return np.array([
-        document is not None and sum(pattern.search(content) is not None for pattern in patterns) >= document.at_least
-        for document, patterns in zip(index.practice_documents, index.practice_document_patterns)
+        document is not None
+        and sum(any(pattern.search(content) for pattern in part) for part in parts) >= document.at_least
+        for document, parts in zip(index.practice_documents, index.practice_document_parts)
     ])  # fmt: skip
 
 
@@ -398,7 +400,7 @@ def funded_activities(structure: DocumentStructure, index: IndicatorIndex) -> np
     Jaringan Telekomunikasi"), in words the topic's terms leave out because other documents use them otherwise."""
     if structure.is_policy:
         return np.zeros(len(index.indicators), dtype=bool)
-    named = index.activity_terms.presence(structure.activities) > 0
+    named = index.activity_index.presence(structure.activities) > 0
     return named & ~index.funds_activities & ~index.is_policy.astype(bool)
 
 

@@ -24,10 +24,12 @@ class IndicatorKind(StrEnum):
 
 @dataclass(frozen=True)
 class PracticeDocument:
-    """The words of the documents a topic's practice produces (a system design: "analisis kebutuhan", "use case",
-    "class diagram"): a document that names at least `at_least` of them is that practice's own work."""
+    """The parts of the documents a topic's practice produces (a system design: its requirements, its database
+    design, its UML models), each as the words that name it ("erd", "entity relationship"): a document that names at
+    least `at_least` of the parts is that practice's own work. A part named twice over, by a word and its
+    abbreviation, counts once."""
 
-    words: tuple[str, ...]
+    parts: tuple[tuple[str, ...], ...]
     at_least: int
 
 
@@ -86,8 +88,10 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
                 policy_indicator=policy_indicator(indicator.number, entries, policy_of_topic, path),
                 needs_spbe=bool(topics[entry["topic"]].get("needs_spbe_context", False)),
                 funds_activities=bool(topics[entry["topic"]].get("funds_activities", False)),
-                activity_terms=lowered(topics[entry["topic"]].get("activity_terms", [])),
-                practice_document=practice_document(entry["topic"], topics[entry["topic"]], path),
+                activity_terms=phrases(topics[entry["topic"]].get("activity_terms", []), entry["topic"],
+                                       "activity_terms", path),
+                practice_document=practice_document(entry["topic"], topics[entry["topic"]], path)
+                if entry["kind"] == IndicatorKind.PRACTICE else None,  # a policy's evidence is a regulation
             )
         )
     markers = structure_markers(data, path)
@@ -104,21 +108,26 @@ def load_profiles(path: Path, framework: Framework) -> ProfileSet:
     return ProfileSet(tuple(profiles), markers, dict(data["fusion"]), generic)
 
 
+def phrases(value: object, topic: str, field: str, path: Path) -> tuple[str, ...]:
+    """A topic's list of phrases, lowercased; a mistake that would match everything or nothing is named."""
+    if not isinstance(value, list) or not all(isinstance(phrase, str) and phrase.strip() for phrase in value):
+        raise ProfileError(f"{path}: topic {topic!r}: {field} must be a list of phrases, each with words")
+    return lowered(value)
+
+
 def practice_document(name: str, topic: dict, path: Path) -> PracticeDocument | None:
     found = topic.get("practice_document")
     if found is None:
         return None
-    words, at_least = found.get("words"), found.get("at_least")
-    if (
-        not isinstance(words, list)
-        or not all(isinstance(word, str) and word.strip() for word in words)
-        or isinstance(at_least, bool) or not isinstance(at_least, int) or not 1 <= at_least <= len(words)
-    ):  # fmt: skip
+    parts, at_least = found.get("parts"), found.get("at_least")
+    if not isinstance(parts, list) or not parts:
+        raise ProfileError(f"{path}: topic {name!r}: practice_document needs 'parts', a list of lists of phrases")
+    if isinstance(at_least, bool) or not isinstance(at_least, int) or not 1 <= at_least <= len(parts):
         raise ProfileError(
-            f"{path}: topic {name!r}: practice_document needs 'words', a list of phrases, and 'at_least', a whole "
-            "number from 1 to the number of words"
+            f"{path}: topic {name!r}: practice_document needs 'at_least', a whole number from 1 to its {len(parts)} parts"
         )
-    return PracticeDocument(lowered(words), at_least)
+    return PracticeDocument(tuple(phrases(part, name, "each part of practice_document", path) for part in parts),
+                            at_least)
 
 
 def policy_indicator(number: int, entries: dict[int, dict], policy_of_topic: dict[str, int], path: Path) -> int | None:

@@ -203,7 +203,7 @@ def city_summary(
                 aspect=row.aspect,
                 state=row.state,
                 responsible=tuple(unit.name for unit in registry.responsible_for(row.number)),
-                documents=tuple(f"{item.filename} ({item.uploaded_by}){item.copies_note}" for item in row.evidence),
+                documents=tuple(item.document_label for item in row.evidence),
                 newest_year=max(years, default=None),
                 age=row.age,
             )

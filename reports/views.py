@@ -270,7 +270,7 @@ def indicator_row(
         state=coverage.state,
         covered_by_others=reader is not None and coverage.from_other_skpd(reader),
         evidence=evidence,
-        rejected=tuple(rejection(item, reader, names) for item in coverage.rejected),
+        rejected=tuple(rejection(shown, reader, names) for shown, _ in distinct_contents(coverage.rejected, reader)),
         accepted_evidence=indicator.example_evidence if needs_action else "",
         levels=tuple(LevelGuide(lv.level, lv.name, lv.criteria, lv.evidence) for lv in indicator.levels)
         if needs_action
@@ -282,14 +282,15 @@ def indicator_row(
 def distinct_contents(evidence: Sequence[Evidence], reader: str | None) -> list[tuple[Evidence, list[Evidence]]]:
     """Each content once, best first, with its other copies: a file uploaded under several names (a re-upload, the
     same decree in two SKPD's folders) is one document to its reader, shown under the reader's own name for it
-    where the reader uploaded one that counts the same."""
+    where the reader uploaded one that counts the same, its shortest (the original, not "… (1).pdf")."""
     groups: dict[str, list[Evidence]] = {}
     for item in evidence:
         groups.setdefault(item.sha256 or item.key, []).append(item)
     distinct = []
     for copies in groups.values():
         best = copies[0]
-        shown = next((item for item in copies if item.skpd == reader and item.decision is best.decision), best)
+        candidates = [item for item in copies if item.decision is best.decision]
+        shown = min(candidates, key=lambda item: (item.skpd != reader, len(item.filename), item.filename))
         distinct.append((shown, [item for item in copies if item is not shown]))
     return distinct
 

@@ -229,17 +229,23 @@ def test_an_operators_mistake_in_the_policy_scopes_is_named(tmp_path, edit, mess
 
 
 @pytest.mark.parametrize(
-    "practice_document",
-    [{"words": ["use case", "class diagram"], "at_least": 3}, {"words": "use case", "at_least": 1},
-     {"words": ["use case"], "at_least": "1"}, {"at_least": 1}],
+    ("topic", "message"),
+    [
+        ({"practice_document": {"parts": [["use case"], ["erd"]], "at_least": 3}}, "'at_least', a whole number from 1"),
+        ({"practice_document": {"parts": [["use case"]], "at_least": "1"}}, "'at_least', a whole number from 1"),
+        ({"practice_document": {"at_least": 1}}, "needs 'parts'"),
+        ({"practice_document": {"parts": ["use case"], "at_least": 1}}, "each part of practice_document must be a list"),
+        ({"practice_document": {"parts": [["use case", " "]], "at_least": 1}}, "must be a list of phrases, each with"),
+        ({"activity_terms": "aplikasi generik"}, "activity_terms must be a list of phrases"),  # not its letters
+    ],
 )
-def test_a_practice_document_that_no_document_could_meet_is_named(tmp_path, practice_document):
+def test_a_topics_phrases_that_would_match_everything_or_nothing_are_named(tmp_path, topic, message):
     framework = load_framework(Settings(_env_file=None).framework_file)
     data = json.loads(Settings(_env_file=None).profiles_file.read_text())
-    data["topics"]["pembangunan_aplikasi"]["practice_document"] = practice_document
-    (tmp_path / "practice.json").write_text(json.dumps(data))
-    with pytest.raises(ProfileError, match="'pembangunan_aplikasi': practice_document needs 'words'"):
-        load_profiles(tmp_path / "practice.json", framework)
+    data["topics"]["pembangunan_aplikasi"].update(topic)
+    (tmp_path / "phrases.json").write_text(json.dumps(data))
+    with pytest.raises(ProfileError, match=f"topic 'pembangunan_aplikasi': .*{message}"):
+        load_profiles(tmp_path / "phrases.json", framework)
 
 
 def test_the_default_model_resolves_to_its_offline_package(tmp_path):

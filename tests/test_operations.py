@@ -164,6 +164,23 @@ def test_a_document_that_takes_longer_than_the_lease_stays_with_its_worker(setti
     assert (document.state, document.claimed_by, document.attempts) == (DocumentState.DONE, "worker-a", 1)
 
 
+def test_a_document_still_in_hand_after_its_leases_is_left_to_another_worker(settings, monkeypatch):
+    """A read that never returns must not hold the run for ever: after LEASES_PER_DOCUMENT the claim lapses."""
+    monkeypatch.setattr(flows.pipeline, "LEASES_PER_DOCUMENT", 1)
+    pipeline = flows.pipeline.Pipeline(settings.model_copy(update={"claim_lease_seconds": SHORT_LEASE_SECONDS}))
+    pipeline.state.start_run(RUN, YEAR, {})
+    pipeline.state.add_run_documents(RUN, listing(1), done={})
+    taken_meanwhile = []
+
+    def stuck(obj: StoredObject) -> flows.pipeline.Processed:
+        time.sleep(SHORT_LEASE_SECONDS * LEASES_PER_DOCUMENT)
+        taken_meanwhile.append(pipeline.state.claim_document(RUN, "worker-b", LEASE_SECONDS))
+        return flows.pipeline.Processed(obj.key, flows.pipeline.Outcome.NEW, "ok")
+
+    pipeline.drain(RUN, False, "worker-a", process=stuck)
+    assert [claim.claimed_by for claim in taken_meanwhile] == ["worker-b"]
+
+
 def test_a_renewal_is_refused_once_the_claim_was_taken_over(state):
     state.add_run_documents(RUN, listing(1), done={})
     lapsed = state.claim_document(RUN, "worker-a", lease_seconds=0)

@@ -112,15 +112,15 @@ def test_a_file_uploaded_under_several_names_is_listed_once_with_its_other_names
         ("notulen-tim.pdf", ()),
     ]  # fmt: skip
     assert not organisasi.covered_by_others
-    assert indicator_10("diskominfotik").evidence[0].document_label == (
-        "sk-tim-spbe (1).pdf; berkas yang sama juga diunggah sebagai sk-tim-spbe.pdf, "
+    assert indicator_10("diskominfotik").evidence[0].document_label == (  # the original, not the "(1)" re-upload
+        "sk-tim-spbe.pdf; berkas yang sama juga diunggah sebagai sk-tim-spbe (1).pdf, "
         "SK Tim SPBE 2026.pdf (diunggah oleh Bagian Organisasi Sekretariat Daerah)"
     )
     report = report_of("diskominfotik", city, catalog)
-    assert "juga diunggah sebagai sk-tim-spbe.pdf, SK Tim SPBE 2026.pdf" in render_skpd_html(report, GENERATED_AT)
+    assert "juga diunggah sebagai sk-tim-spbe (1).pdf, SK Tim SPBE 2026.pdf" in render_skpd_html(report, GENERATED_AT)
     cells = [cell for row in load_workbook(io.BytesIO(render_skpd_xlsx(report))).active.iter_rows(values_only=True)
              for cell in row]  # fmt: skip
-    assert any("juga diunggah sebagai sk-tim-spbe.pdf" in str(cell) for cell in cells)
+    assert any("juga diunggah sebagai sk-tim-spbe (1).pdf" in str(cell) for cell in cells)
     summary = city_summary(city, framework, registry, DATES)
     assert len(next(item for item in summary.indicators if item.number == 10).documents) == 2
 
