@@ -422,16 +422,9 @@ class StateStore:
     def renew_claim(self, run_id: str, key: str, worker: str, lease_seconds: float) -> bool:
         """Extend `worker`'s claim on a document it is still processing; False if the claim lapsed and was taken."""
         now = utcnow()
-        with self.session() as session:
-            result = session.execute(
-                update(RunDocument)
-                .where(
-                    RunDocument.run_id == run_id, RunDocument.key == key,
-                    RunDocument.claimed_by == worker, RunDocument.state == DocumentState.CLAIMED,
-                )
-                .values(lease_expires=now + timedelta(seconds=lease_seconds), updated_at=now)
-            )  # fmt: skip
-            return result.rowcount == 1
+        return self._update_own_claim(
+            run_id, key, worker, lease_expires=now + timedelta(seconds=lease_seconds), updated_at=now
+        )
 
     def finish_document(
         self,
@@ -448,6 +441,13 @@ class StateStore:
         message: str = "",
     ) -> bool:
         """Record what became of a claimed document; False if the claim had lapsed and another worker took it."""
+        return self._update_own_claim(
+            run_id, key, worker, state=state, seconds=seconds, outcome=outcome, status=status, extracted=extracted,
+            embedded_chunks=embedded_chunks, message=message, lease_expires=None, updated_at=utcnow(),
+        )  # fmt: skip
+
+    def _update_own_claim(self, run_id: str, key: str, worker: str, **values: object) -> bool:
+        """Change a document's row only while `worker` still holds its claim; False if another worker took it."""
         with self.session() as session:
             result = session.execute(
                 update(RunDocument)
@@ -455,10 +455,7 @@ class StateStore:
                     RunDocument.run_id == run_id, RunDocument.key == key,
                     RunDocument.claimed_by == worker, RunDocument.state == DocumentState.CLAIMED,
                 )
-                .values(
-                    state=state, seconds=seconds, outcome=outcome, status=status, extracted=extracted,
-                    embedded_chunks=embedded_chunks, message=message, lease_expires=None, updated_at=utcnow(),
-                )
+                .values(**values)
             )  # fmt: skip
             return result.rowcount == 1
 

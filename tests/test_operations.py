@@ -26,7 +26,7 @@ from flows.pipeline import is_transient, processes_for
 from settings import Settings, get_settings
 from storage import layout
 from storage.objects import ObjectNotFound, ObjectStore, StorageError, StoredObject
-from storage.state import DocumentState, RunStatus, StateStore
+from storage.state import DocumentState, RunDocument, RunStatus, StateStore
 from test_state import postgres_url, state  # noqa: F401  (the state store on SQLite and PostgreSQL)
 
 YEAR = 2026
@@ -145,21 +145,27 @@ def test_workers_stop_taking_documents_once_their_run_is_stopped(settings):
     assert pipeline.state.run_progress(RUN)[DocumentState.PENDING] == 2  # the next run does them
 
 
-def test_a_document_that_takes_longer_than_the_lease_stays_with_its_worker(settings):
-    """The lease says the worker is alive, not how long a document may take: a 1,000-page scan is not done twice."""
-    short_lease = settings.model_copy(update={"claim_lease_seconds": SHORT_LEASE_SECONDS})
-    pipeline = flows.pipeline.Pipeline(short_lease)
+def drain_one_slow_document(settings: Settings) -> tuple[flows.pipeline.Pipeline, RunDocument | None]:
+    """A worker on a short lease processes one document for several leases; meanwhile another worker tries to
+    claim it. Returns the pipeline and what that other worker got."""
+    pipeline = flows.pipeline.Pipeline(settings.model_copy(update={"claim_lease_seconds": SHORT_LEASE_SECONDS}))
     pipeline.state.start_run(RUN, YEAR, {})
     pipeline.state.add_run_documents(RUN, listing(1), done={})
     taken_meanwhile = []
 
     def slower_than_its_lease(obj: StoredObject) -> flows.pipeline.Processed:
         time.sleep(SHORT_LEASE_SECONDS * LEASES_PER_DOCUMENT)
-        taken_meanwhile.append(pipeline.state.claim_document(RUN, "worker-b", SHORT_LEASE_SECONDS))
+        taken_meanwhile.append(pipeline.state.claim_document(RUN, "worker-b", LEASE_SECONDS))
         return flows.pipeline.Processed(obj.key, flows.pipeline.Outcome.NEW, "ok")
 
-    assert pipeline.drain(RUN, False, "worker-a", process=slower_than_its_lease) == 1
-    assert taken_meanwhile == [None]
+    pipeline.drain(RUN, False, "worker-a", process=slower_than_its_lease)
+    return pipeline, taken_meanwhile[0]
+
+
+def test_a_document_that_takes_longer_than_the_lease_stays_with_its_worker(settings):
+    """The lease says the worker is alive, not how long a document may take: a 1,000-page scan is not done twice."""
+    pipeline, taken_meanwhile = drain_one_slow_document(settings)
+    assert taken_meanwhile is None
     [document] = pipeline.state.run_documents(RUN)
     assert (document.state, document.claimed_by, document.attempts) == (DocumentState.DONE, "worker-a", 1)
 
@@ -167,18 +173,8 @@ def test_a_document_that_takes_longer_than_the_lease_stays_with_its_worker(setti
 def test_a_document_still_in_hand_after_its_leases_is_left_to_another_worker(settings, monkeypatch):
     """A read that never returns must not hold the run for ever: after LEASES_PER_DOCUMENT the claim lapses."""
     monkeypatch.setattr(flows.pipeline, "LEASES_PER_DOCUMENT", 1)
-    pipeline = flows.pipeline.Pipeline(settings.model_copy(update={"claim_lease_seconds": SHORT_LEASE_SECONDS}))
-    pipeline.state.start_run(RUN, YEAR, {})
-    pipeline.state.add_run_documents(RUN, listing(1), done={})
-    taken_meanwhile = []
-
-    def stuck(obj: StoredObject) -> flows.pipeline.Processed:
-        time.sleep(SHORT_LEASE_SECONDS * LEASES_PER_DOCUMENT)
-        taken_meanwhile.append(pipeline.state.claim_document(RUN, "worker-b", LEASE_SECONDS))
-        return flows.pipeline.Processed(obj.key, flows.pipeline.Outcome.NEW, "ok")
-
-    pipeline.drain(RUN, False, "worker-a", process=stuck)
-    assert [claim.claimed_by for claim in taken_meanwhile] == ["worker-b"]
+    _, taken_meanwhile = drain_one_slow_document(settings)
+    assert taken_meanwhile.claimed_by == "worker-b"
 
 
 def test_a_renewal_is_refused_once_the_claim_was_taken_over(state):
