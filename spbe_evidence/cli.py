@@ -28,6 +28,7 @@ GROUND_WORDS = {
     "form": "the best of a document on electronic government",
     "policy_subject": "named in the enacted policy's subject",
     "announced": "the topic its title announces",
+    "practice_document": "the practice's own work, such as a system design",
     "funded": "an activity this budget funds",
 }
 

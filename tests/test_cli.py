@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from spbe_evidence.cli import EXIT_OK, EXIT_USAGE, main
+from matching.matcher import Ground
+from spbe_evidence.cli import EXIT_OK, EXIT_USAGE, GROUND_WORDS, main
 from spbe_evidence.samples import load_samples, write_sample
 from storage import layout
 
@@ -89,3 +90,8 @@ def test_submit_refuses_an_unknown_skpd_and_lists_the_known_ones(capsys, environ
     assert main(["submit", "--skpd", "dinas-entah", str(path)]) == EXIT_USAGE
     error = capsys.readouterr().err
     assert "unknown SKPD dinas-entah" in error and "bappeda" in error
+
+
+def test_every_ground_of_a_supports_under_the_usual_bar_is_put_in_words():
+    """The operator reading `match` sees why a low score is a supports, whatever rule earned it."""
+    assert set(GROUND_WORDS) == {ground.value for ground in Ground} - {Ground.SCORE}
