@@ -7,10 +7,13 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
+from uuid import uuid4
 
 from prefect import Task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 from prefect.client.schemas.objects import ConcurrencyLeaseHolder, TaskRun
 from prefect.concurrency.sync import concurrency
 from prefect.deployments import run_deployment
@@ -19,14 +22,15 @@ from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
 from prefect.states import State
 
-from flows.pipeline import Log, is_transient
+from flows.pipeline import RENEWALS_PER_LEASE, Log, is_transient, renewing
 from reports.html import local_timestamp
 from settings import Settings
-from storage.state import DocumentState, StateStore
+from storage.state import DocumentState, StateStore, utcnow
 
 RUN_SLOTS = 1  # one nightly or rerun processes at a time: they write the same reports and "latest" copies
 # A run renews its slot's lease while it lives; one that is killed frees the slot at most this long after.
 RUN_SLOT_LEASE_SECONDS = 300
+SLOT_POLL_SECONDS = 5  # a waiting run looks at the slot this often
 PROGRESS_INTERVAL_SECONDS = 10
 PERCENT = 100
 HELPER_TAG = "helper"
@@ -42,25 +46,67 @@ def run_slot(settings: Settings, state: StateStore, log: Log) -> Iterator[None]:
     """Hold the only slot of the run limit (settings.run_slot) while processing; a second run waits and says why.
 
     The limit is created with one slot where missing, so a fresh Prefect server is guarded too; strict=True then
-    fails a run rather than let it run unguarded if the limit cannot be read.
+    fails a run rather than let it run unguarded if the limit cannot be read. The holder says in the state store
+    that it is alive while it holds the slot, so that a slot left taken by a run killed outright is freed.
     """
-    ensure_run_slot(settings.run_slot)
-    with get_client(sync_client=True) as client:
-        taken = client.read_global_concurrency_limit_by_name(settings.run_slot).active_slots >= RUN_SLOTS
-    if taken:
-        log.warning(
-            "Waiting for the run slot %r: %s. This run starts when that one ends (a nightly and a rerun never"
-            " process at the same time).", settings.run_slot, holder_description(state, settings.timezone),
-        )  # fmt: skip
+    name, holding = settings.run_slot, uuid4().hex
+    ensure_run_slot(name)
     waited_since = time.monotonic()
+    taken = wait_for_run_slot(settings, state, holding, log)
     run_id = flow_run.get_id()
     holder = ConcurrencyLeaseHolder(type="flow_run", id=run_id) if run_id else None
-    with concurrency(
-        settings.run_slot, occupy=RUN_SLOTS, strict=True, lease_duration=RUN_SLOT_LEASE_SECONDS, holder=holder
-    ):
+    with concurrency(name, occupy=RUN_SLOTS, strict=True, lease_duration=RUN_SLOT_LEASE_SECONDS, holder=holder):
         if taken:
-            log.info("Got the run slot %r after waiting %.0f s", settings.run_slot, time.monotonic() - waited_since)
-        yield
+            log.info("Got the run slot %r after waiting %.0f s", name, time.monotonic() - waited_since)
+        state.hold_slot(name, holding)
+        try:
+            with renewing(lambda: state.renew_slot(name, holding), RUN_SLOT_LEASE_SECONDS / RENEWALS_PER_LEASE,
+                          f"the run slot {name!r}", log):
+                yield
+        finally:
+            state.release_slot(name, holding)
+
+
+def wait_for_run_slot(settings: Settings, state: StateStore, holding: str, log: Log) -> bool:
+    """Wait while another run holds the run slot; whether one did. A slot whose holder has not said it is alive for a
+    lease (its process was killed outright, and Prefect's lease on the slot died with it) is freed, with a warning,
+    by the one waiting run that takes it over as `holding`."""
+    name, lease = settings.run_slot, timedelta(seconds=RUN_SLOT_LEASE_SECONDS)
+    unaccounted_since: float | None = None  # taken, and no holder on record: one starting up, or one long dead
+    waited = False
+    while run_slot_taken(name):
+        if not waited:
+            log.warning(
+                "Waiting for the run slot %r: %s. This run starts when that one ends (a nightly and a rerun never"
+                " process at the same time).", name, holder_description(state, settings.timezone),
+            )  # fmt: skip
+        holder = state.slot_holder(name)
+        if holder is None:
+            unaccounted_since = unaccounted_since or time.monotonic()
+        silent = holder is not None and holder.alive_at < utcnow() - lease
+        dead = silent or (unaccounted_since and time.monotonic() - unaccounted_since >= RUN_SLOT_LEASE_SECONDS)
+        if dead and state.take_over_slot(name, holder.holder if holder else None, holding):
+            last_seen = f"last alive {local_timestamp(settings.timezone, holder.alive_at)}" if holder else "none on record"
+            log.warning(
+                "The run slot %r is held by a run that stopped without freeing it (%s, for longer than %d s): "
+                "freeing it", name, last_seen, RUN_SLOT_LEASE_SECONDS,
+            )  # fmt: skip
+            free_run_slot(name)
+            return True
+        waited = True
+        time.sleep(SLOT_POLL_SECONDS)
+    return waited
+
+
+def run_slot_taken(name: str) -> bool:
+    with get_client(sync_client=True) as client:
+        return client.read_global_concurrency_limit_by_name(name).active_slots >= RUN_SLOTS
+
+
+def free_run_slot(name: str) -> None:
+    """Give back the slot of a run that died holding it (Prefect's own lease on it is gone with its process)."""
+    with get_client(sync_client=True) as client:
+        client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(active_slots=0))
 
 
 def ensure_run_slot(name: str) -> None:

@@ -5,6 +5,7 @@ Prefect tasks in flows/nightly.py call these; tests and the command line can cal
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -13,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -220,33 +221,15 @@ class Pipeline:
                 )  # fmt: skip
         return taken
 
-    @contextmanager
-    def _keeping_claim(self, run_id: str, key: str, worker: str, log: Log) -> Iterator[None]:
+    def _keeping_claim(self, run_id: str, key: str, worker: str, log: Log) -> AbstractContextManager[None]:
         """Renew the worker's claim on a document while it is processed: the lease says the worker is alive, not
-        how long a document may take; up to LEASES_PER_DOCUMENT leases, after which the document is taken for stuck."""
+        how long a document may take; up to LEASES_PER_DOCUMENT leases, after which the document is taken for stuck
+        and its claim left to lapse, so that another worker, and the run waiting for it, can go on."""
         lease = self.settings.claim_lease_seconds
-        interval = lease / RENEWALS_PER_LEASE
-        done = threading.Event()
-
-        def renew() -> None:
-            for _ in range(LEASES_PER_DOCUMENT * RENEWALS_PER_LEASE):
-                if done.wait(interval):
-                    return
-                try:
-                    if not self.state.renew_claim(run_id, key, worker, lease):
-                        return  # taken over: finishing it is refused, and the drain says so
-                except Exception as error:  # the next renewal may get through; the lease covers the gap
-                    log.warning("%s: the claim could not be renewed, trying again: %s", key, error)
-            log.warning("%s: still in hand after %d leases of SPBE_CLAIM_LEASE_SECONDS=%g; its claim is left to "
-                        "lapse so that another worker can take it", key, LEASES_PER_DOCUMENT, lease)
-
-        renewer = threading.Thread(target=renew, name=f"claim renewal {key}", daemon=True)
-        renewer.start()
-        try:
-            yield
-        finally:
-            done.set()
-            renewer.join(timeout=interval)  # a renewal blocked on the database must not hold the worker; it ends after
+        return renewing(
+            lambda: self.state.renew_claim(run_id, key, worker, lease), lease / RENEWALS_PER_LEASE,
+            f"the claim on {key}", log, times=LEASES_PER_DOCUMENT * RENEWALS_PER_LEASE,
+        )  # fmt: skip
 
     def _still_running(self, run_id: str, log: Log) -> bool:
         """Whether the run still wants documents: one stopped by the operator (Ctrl-C, SIGTERM) or failed is marked so
@@ -356,6 +339,36 @@ class Pipeline:
         return publish(
             self.store, self.state, city, self.framework, self.registry, run_id, local_dir, self.settings.timezone
         )
+
+
+@contextmanager
+def renewing(
+    renew: Callable[[], bool], interval: float, what: str, log: Log, times: int | None = None
+) -> Iterator[None]:
+    """Run the body while a daemon thread calls `renew` every `interval` seconds, until the body ends, `renew` returns
+    False (what it renews was taken meanwhile) or `times` calls were made. A failed call is logged and the next one
+    tried, the lease covering the gap; the body never waits longer than one interval on a call blocked in the
+    database."""
+    done = threading.Event()
+
+    def loop() -> None:
+        for _ in itertools.count() if times is None else range(times):
+            if done.wait(interval):
+                return
+            try:
+                if not renew():
+                    return
+            except Exception as error:
+                log.warning("%s could not be renewed, trying again: %s", what, error)
+        log.warning("%s: not renewed after %d renewals in %.0f s; it is left to lapse", what, times, times * interval)
+
+    renewer = threading.Thread(target=loop, name=f"renewing {what}", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        renewer.join(timeout=interval)
 
 
 def is_transient(error: BaseException) -> bool:

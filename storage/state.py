@@ -59,6 +59,8 @@ TOOL_NAME_CHARS = 32  # a program's name: "tesseract", "LibreOffice"
 SHA256_CHARS = 64  # a content's SHA-256, in hexadecimal
 CHUNKING_KEY_CHARS = 64  # the embeddings table's chunking column: a chunking policy's key (matching.chunking)
 RUN_ID_CHARS = 40  # a run's id: its local start time and the Prefect flow run's id cut short (flows.nightly)
+SLOT_NAME_CHARS = 255  # a Prefect concurrency limit's name (SPBE_RUN_SLOT)
+HOLDER_CHARS = 64  # who holds a run slot: a random id per holding
 POSTGRESQL = "postgresql"  # the dialect whose INTEGER is 32-bit
 VERDICT_ATTEMPTS = 2  # the second finds the row a simultaneous first insert made, and updates it
 
@@ -89,6 +91,18 @@ class Run(Base):
     parameters: Mapped[dict] = mapped_column(JSON, default=dict)
     counts: Mapped[dict] = mapped_column(JSON, default=dict)
     message: Mapped[str] = mapped_column(Text, default="")
+
+
+class SlotHolder(Base):
+    """Who holds a run slot, and when it last said it was alive. Prefect's own lease on the slot may die with the
+    process that kept it (an ephemeral server keeps leases in memory), leaving the slot taken for ever; a holder
+    that stopped saying it is alive (a run killed outright) tells the next run that it may free the slot."""
+
+    __tablename__ = "slot_holders"
+
+    name: Mapped[str] = mapped_column(String(SLOT_NAME_CHARS), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(HOLDER_CHARS))
+    alive_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Submission(Base):
@@ -377,6 +391,46 @@ class StateStore:
                 run.status, run.finished_at = RunStatus.INTERRUPTED, utcnow()
                 run.message = f"stopped before it finished; run {current_run_id} took over its remaining documents"
             return [run.id for run in stale]
+
+    # Who holds a run slot
+    def hold_slot(self, name: str, holder: str) -> None:
+        """Record `holder` as the one holding the slot `name`, alive now (the slot itself is Prefect's)."""
+        with self.session() as session:
+            session.merge(SlotHolder(name=name, holder=holder, alive_at=utcnow()))
+
+    def renew_slot(self, name: str, holder: str) -> bool:
+        """Say that `holder` still holds the slot and is alive; False if another holder took it meanwhile."""
+        with self.session() as session:
+            result = session.execute(
+                update(SlotHolder).where(SlotHolder.name == name, SlotHolder.holder == holder).values(alive_at=utcnow())
+            )
+            return result.rowcount == 1
+
+    def take_over_slot(self, name: str, previous: str | None, holder: str) -> bool:
+        """Record `holder` in place of `previous` (None: of nobody), which stopped saying it is alive; False if
+        another run did so first. Of two runs that would free a dead run's slot, only the one that took it over may."""
+        with self.session() as session:
+            if previous is None:
+                try:
+                    with session.begin_nested():
+                        session.add(SlotHolder(name=name, holder=holder, alive_at=utcnow()))
+                except IntegrityError:
+                    return False
+                return True
+            result = session.execute(
+                update(SlotHolder)
+                .where(SlotHolder.name == name, SlotHolder.holder == previous)
+                .values(holder=holder, alive_at=utcnow())
+            )
+            return result.rowcount == 1
+
+    def release_slot(self, name: str, holder: str) -> None:
+        with self.session() as session:
+            session.execute(delete(SlotHolder).where(SlotHolder.name == name, SlotHolder.holder == holder))
+
+    def slot_holder(self, name: str) -> SlotHolder | None:
+        with self.session() as session:
+            return session.get(SlotHolder, name)
 
     # A run's documents, shared by its workers
     def add_run_documents(

@@ -8,25 +8,27 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 from prefect.concurrency.sync import concurrency
 from prefect.states import Failed
 from sqlalchemy.exc import OperationalError
 
 import flows.nightly
+import flows.operations
 import flows.pipeline
 from flows.nightly import nightly
-from flows.operations import retry_transient
+from flows.operations import RUN_SLOT_LEASE_SECONDS, retry_transient
 from flows.pipeline import is_transient, processes_for
 from settings import Settings, get_settings
 from storage import layout
 from storage.objects import ObjectNotFound, ObjectStore, StorageError, StoredObject
-from storage.state import DocumentState, RunDocument, RunStatus, StateStore
+from storage.state import DocumentState, RunDocument, RunStatus, SlotHolder, StateStore
 from test_state import postgres_url, state  # noqa: F401  (the state store on SQLite and PostgreSQL)
 
 YEAR = 2026
@@ -243,6 +245,23 @@ def test_a_second_run_waits_for_the_run_slot(environment, prefect_harness):
         assert second.is_alive() and StateStore(environment.state_url()).runs(limit=1) == []
     second.join(TIMEOUT_SECONDS)
     assert results[0]["counts"]["new"] == 1
+
+
+def test_a_run_slot_left_taken_by_a_killed_run_is_freed_by_the_next_run(environment, prefect_harness, caplog):
+    """Prefect's lease on the slot died with the killed process (an ephemeral server keeps it in memory): without
+    this, every later run would wait for ever."""
+    upload_unreadable(environment, count=1)
+    flows.operations.ensure_run_slot(environment.run_slot)
+    with get_client(sync_client=True) as client:
+        client.update_global_concurrency_limit(environment.run_slot, GlobalConcurrencyLimitUpdate(active_slots=1))
+    state = StateStore(environment.state_url())
+    state.hold_slot(environment.run_slot, "killed-run")
+    with state.session() as session:  # it last said it was alive longer ago than a lease
+        session.get(SlotHolder, environment.run_slot).alive_at -= timedelta(seconds=2 * RUN_SLOT_LEASE_SECONDS)
+    result = nightly(year=YEAR)
+    assert result["counts"]["new"] == 1
+    assert "held by a run that stopped without freeing it" in caplog.text
+    assert not flows.operations.run_slot_taken(environment.run_slot) and state.slot_holder(environment.run_slot) is None
 
 
 def test_processes_of_one_machine_share_a_run(environment, prefect_harness, monkeypatch):

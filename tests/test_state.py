@@ -157,6 +157,18 @@ def test_runs_are_recorded_newest_first(state):
     assert state.runs(limit=5)[1].counts == {"new": 3}
 
 
+def test_of_two_runs_only_one_takes_over_a_run_slot_whose_holder_died(state):
+    """Both would free the dead run's slot; only the one that took it over may, so that they never run together."""
+    state.hold_slot("spbe-evidence-run", "killed-run")
+    assert state.take_over_slot("spbe-evidence-run", "killed-run", "nightly")
+    assert not state.take_over_slot("spbe-evidence-run", "killed-run", "rerun")
+    assert state.slot_holder("spbe-evidence-run").holder == "nightly"
+    assert not state.renew_slot("spbe-evidence-run", "killed-run")  # the dead run's word counts no more
+    state.release_slot("spbe-evidence-run", "nightly")
+    assert state.take_over_slot("spbe-evidence-run", None, "rerun")  # none on record: the first to say so
+    assert not state.take_over_slot("spbe-evidence-run", None, "nightly")
+
+
 def test_removed_submissions_drop_out_of_the_year(state):
     record(state, "submissions/2026/bappeda/a.pdf")
     record(state, "submissions/2026/bappeda/b.pdf")
