@@ -31,7 +31,7 @@ from reports.completeness import CityCompleteness, assess
 from reports.publish import Publication, publish
 from settings import Settings
 from storage import layout
-from storage.objects import ObjectNotFound, ObjectStore, StorageError, StoredObject
+from storage.objects import ObjectNotFound, ObjectStore, StorageError, StorageRefused, StoredObject
 from storage.state import DocumentState, Extraction, RunDocument, RunStatus, StateStore, Submission
 
 logger = logging.getLogger(__name__)
@@ -373,7 +373,7 @@ def renewing(
 
 def is_transient(error: BaseException) -> bool:
     """Whether a pause may fix it: the S3 service or the database did not answer (a restart, a network blip)."""
-    if isinstance(error, ObjectNotFound):
+    if isinstance(error, ObjectNotFound | StorageRefused):  # a missing key, wrong credentials: the same next time
         return False
     if isinstance(error, StorageError):
         return True

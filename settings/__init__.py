@@ -8,14 +8,16 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "catalog"
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 MEBIBYTE = 1024 * 1024
+SCORE_RANGE = {"ge": 0.0, "le": 1.0}  # a fused score is a probability-like number in [0, 1]
+URL_SCHEMES = ("http://", "https://")
 
 
 class Settings(BaseSettings):
@@ -48,15 +50,15 @@ class Settings(BaseSettings):
         "the E5 family, quoted to keep its space); empty: the model folder's default prompt, if it names one; stored "
         "embeddings are kept per model and prompt",
     )
-    supports_threshold: float = Field(0.5, description="score at or above which a document supports an indicator")
-    review_threshold: float = Field(0.3, description="score at or above which a match needs human review")
+    supports_threshold: float = Field(0.5, **SCORE_RANGE, description="score at or above which a document supports an indicator")
+    review_threshold: float = Field(0.3, **SCORE_RANGE, description="score at or above which a match needs human review")
     best_supports_threshold: float = Field(
-        0.25,
+        0.25, **SCORE_RANGE,
         description="score at or above which a document supports an indicator its form points to: the best indicator "
         "of a document about electronic government, a Kebijakan Internal indicator its enacted policy's subject names",
     )
     announced_supports_threshold: float = Field(
-        0.0,
+        0.0, **SCORE_RANGE,
         description="score at or above which a document on electronic government supports the topic its title or "
         "subject announces (its best indicator, by score and by its body's terms): 0, whatever the score; at most "
         "the one above",
@@ -128,6 +130,24 @@ class Settings(BaseSettings):
     relay_max_delay_seconds: float = Field(
         600.0, ge=0, description="an SKPD's rerun starts at the latest this long after its first upload"
     )
+
+    @field_validator("s3_endpoint")
+    @classmethod
+    def _host_and_port(cls, endpoint: str) -> str:
+        """The SDK takes host:port; a URL's scheme and path are the usual slip."""
+        if endpoint.lower().startswith(URL_SCHEMES) or "/" in endpoint:
+            raise ValueError("give host:port only, such as s3.kota.go.id:443, without http:// or a path "
+                             "(SPBE_S3_SECURE=true for HTTPS)")
+        return endpoint
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_time_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}: give its IANA name, such as Asia/Makassar for WITA") from None
+        return name
 
     def state_url(self) -> str:
         """The state store's SQLAlchemy URL."""

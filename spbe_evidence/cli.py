@@ -11,11 +11,15 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from settings import Settings, get_settings
 from spbe_evidence.errors import UserError
+from storage.objects import StorageError
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_FAILED = 1  # the command could not finish its work: object storage unreachable or refused
 STATUS_RUNS_SHOWN = 5
 PREFECT_TELEMETRY = "PREFECT_SERVER_ANALYTICS_ENABLED"
 # Capabilities with commands of their own: each module has register(commands) adding its subparsers.
@@ -46,6 +50,22 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         print(f"spbe-evidence: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except ValidationError as error:  # a setting the operator wrote: say which, and what it should be
+        print(f"spbe-evidence: {setting_problems(error)}", file=sys.stderr)
+        return EXIT_USAGE
+    except StorageError as error:  # the message names the endpoint, bucket and what to check
+        print(f"spbe-evidence: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def setting_problems(error: ValidationError) -> str:
+    """Each wrong SPBE_* setting with its value and what it should be, one per line."""
+    lines = [
+        f"{Settings.model_config['env_prefix']}{'_'.join(map(str, problem['loc'])).upper()}={problem['input']!r}: "
+        f"{problem['msg'].removeprefix('Value error, ')}"
+        for problem in error.errors()
+    ]
+    return "wrong setting (environment or .env):\n  " + "\n  ".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:

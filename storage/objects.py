@@ -42,6 +42,10 @@ NOT_FOUND_CODES = frozenset({"NoSuchKey"})
 BUCKET_TAKEN_CODES = frozenset({"BucketAlreadyOwnedByYou", "BucketAlreadyExists"})
 NO_BUCKET_CODE = "NoSuchBucket"
 NO_BUCKET_HINT = "; create it with `spbe-evidence storage up` or ObjectStore.ensure_bucket()"
+# S3 refuses the request itself: the key, the secret or the permissions are wrong, which no retry fixes.
+REFUSED_CODES = frozenset({"SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "AllAccessDisabled",
+                           "InvalidToken", "ExpiredToken"})
+REFUSED_HINT = "; check SPBE_S3_ACCESS_KEY, SPBE_S3_SECRET_KEY and the key's permissions on the bucket"
 DIRECTORY_MARKER_SUFFIX = "/"
 
 
@@ -51,6 +55,10 @@ class StorageError(Exception):
 
 class ObjectNotFound(StorageError):
     """The requested key does not exist in the bucket."""
+
+
+class StorageRefused(StorageError):
+    """S3 answered and refused: wrong credentials or permissions, or no such bucket. Waiting does not fix it."""
 
 
 @dataclass(frozen=True)
@@ -189,8 +197,10 @@ class ObjectStore:
         except S3Error as exc:
             if key is not None and exc.code in NOT_FOUND_CODES:
                 raise ObjectNotFound(f"cannot {action}: there is no {where}") from exc
-            hint = NO_BUCKET_HINT if exc.code == NO_BUCKET_CODE else ""
-            raise StorageError(f"cannot {action} ({where}): S3 said {exc.code}: {exc.message}{hint}") from exc
+            refused = exc.code in REFUSED_CODES or exc.code == NO_BUCKET_CODE
+            hint = NO_BUCKET_HINT if exc.code == NO_BUCKET_CODE else REFUSED_HINT if refused else ""
+            error = StorageRefused if refused else StorageError
+            raise error(f"cannot {action} ({where}): S3 said {exc.code}: {exc.message}{hint}") from exc
         except (MinioException, urllib3.exceptions.HTTPError) as exc:
             raise StorageError(
                 f"cannot {action} ({where}): the S3 endpoint did not answer properly;"

@@ -4,11 +4,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from matching.matcher import Ground
-from spbe_evidence.cli import EXIT_OK, EXIT_USAGE, GROUND_WORDS, main
+from flows.pipeline import is_transient
+from settings import Settings, get_settings
+from spbe_evidence.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, GROUND_WORDS, main
 from spbe_evidence.samples import load_samples, write_sample
 from storage import layout
+from storage.objects import ObjectStore, StorageRefused
 
 MATCH_KEYS = {"indicator", "score", "decision", "page", "passage", "unmet_rule", "ground"}
 
@@ -90,6 +94,37 @@ def test_submit_refuses_an_unknown_skpd_and_lists_the_known_ones(capsys, environ
     assert main(["submit", "--skpd", "dinas-entah", str(path)]) == EXIT_USAGE
     error = capsys.readouterr().err
     assert "unknown SKPD dinas-entah" in error and "bappeda" in error
+
+
+def test_a_wrong_setting_is_named_with_what_it_should_be_not_a_traceback(capsys, environment, monkeypatch):
+    monkeypatch.setenv("SPBE_TIMEZONE", "WITA")
+    monkeypatch.setenv("SPBE_SUPPORTS_THRESHOLD", "0,5")  # a decimal comma
+    monkeypatch.setenv("SPBE_S3_ENDPOINT", "http://127.0.0.1:8333")
+    get_settings.cache_clear()
+    assert main(["status"]) == EXIT_USAGE
+    error = capsys.readouterr().err
+    assert "SPBE_TIMEZONE='WITA': unknown time zone 'WITA': give its IANA name, such as Asia/Makassar" in error
+    assert "SPBE_SUPPORTS_THRESHOLD='0,5': Input should be a valid number" in error
+    assert "SPBE_S3_ENDPOINT='http://127.0.0.1:8333': give host:port only" in error
+    assert "Traceback" not in error
+
+
+def test_a_threshold_outside_the_score_range_is_refused():
+    with pytest.raises(ValidationError, match="less than or equal to 1"):
+        Settings(_env_file=None, supports_threshold=50)  # a percentage where a score is meant
+
+
+def test_wrong_storage_credentials_are_said_once_not_retried(capsys, environment, sample_files, monkeypatch):
+    """S3 refused the key: waiting will not fix it, so the operator is told at once what to check."""
+    monkeypatch.setenv("SPBE_S3_SECRET_KEY", "salah")
+    get_settings.cache_clear()
+    path = sample_files["Dokumen-Peta-Rencana-SPBE-2025-2029.pdf"]
+    assert main(["submit", "--skpd", "bappeda", str(path)]) == EXIT_FAILED
+    error = capsys.readouterr().err
+    assert "check SPBE_S3_ACCESS_KEY, SPBE_S3_SECRET_KEY" in error and "Traceback" not in error
+    with pytest.raises(StorageRefused) as refused:
+        ObjectStore.from_settings(get_settings()).exists("submissions/2026/bappeda/a.pdf")
+    assert not is_transient(refused.value)
 
 
 def test_every_ground_of_a_supports_under_the_usual_bar_is_put_in_words():
