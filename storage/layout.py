@@ -24,6 +24,7 @@ LATEST_RUN = "latest"
 SEPARATOR = "/"
 
 _YEAR = re.compile(r"[0-9]{4}")
+_CODE_WORD = re.compile(r"[a-z0-9]+")  # the words of an SKPD code, which hyphens join
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _EXTENSION = re.compile(r"[a-z0-9]+")
@@ -70,8 +71,8 @@ def parse_submission_key(key: str) -> SubmissionKey | None:
     parts = key.split(SEPARATOR)
     if len(parts) < _SUBMISSION_KEY_PARTS:
         return None
-    root, year, skpd, *path = parts
-    skpd = skpd.lower()
+    root, year, folder, *path = parts
+    skpd = folder_code(folder)
     if (
         root != SUBMISSIONS_ROOT
         or not _YEAR.fullmatch(year)
@@ -80,6 +81,13 @@ def parse_submission_key(key: str) -> SubmissionKey | None:
     ):
         return None
     return SubmissionKey(year=int(year), skpd=skpd, filename=SEPARATOR.join(path))
+
+
+def folder_code(folder: str) -> str:
+    """An SKPD folder's name as the code it stands for: "Bappeda" is bappeda. A folder named otherwise ("Dinas
+    Kesehatan", "bappeda_2026") reads as a code of the same form (dinas-kesehatan, bappeda-2026): its uploads are
+    not skipped but count city-wide, and where no SKPD has that code the city summary shows Kominfotik the folder."""
+    return "-".join(_CODE_WORD.findall(folder.lower()))
 
 
 def is_unfinished_upload(filename: str) -> bool:

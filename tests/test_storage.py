@@ -74,6 +74,9 @@ def test_parse_submission_key_inverts_submission_key():
     [
         ("submissions/2024/bappeda/lampiran/x.pdf", SubmissionKey(2024, "bappeda", "lampiran/x.pdf")),  # a subfolder
         ("submissions/2024/Bappeda/x.pdf", SubmissionKey(2024, "bappeda", "x.pdf")),  # the code typed with capitals
+        # a folder named for its office, not its code: kept, and shown to Kominfotik as an unregistered folder
+        ("submissions/2024/Dinas Kesehatan/x.pdf", SubmissionKey(2024, "dinas-kesehatan", "x.pdf")),
+        ("submissions/2024/bappeda_2026/x.pdf", SubmissionKey(2024, "bappeda-2026", "x.pdf")),
     ],
 )
 def test_a_clerks_subfolder_or_capitalised_skpd_folder_is_still_the_skpds_upload(key, parsed):
@@ -88,6 +91,7 @@ def test_a_clerks_subfolder_or_capitalised_skpd_folder_is_still_the_skpds_upload
         "submissions/20x4/bappeda/x.pdf",  # bad year
         "submissions/2024/bappeda/",  # folder placeholder
         "submissions/2024/x.pdf",  # no SKPD
+        "submissions/2024/__/x.pdf",  # a folder with no letter or digit
         "reports/2024/bappeda/x.pdf",  # another root
         "submissions/2024/" + "dinas-" * 11 + "kesehatan/x.pdf",  # an SKPD folder longer than any code
     ],
