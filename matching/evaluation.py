@@ -69,28 +69,65 @@ def _share(part: int, whole: int) -> float:
     return round(part / whole, 3) if whole else 0.0
 
 
-def load_dataset(path: Path, limits: ExtractionLimits) -> list[LabelledDocument]:
+class DatasetError(ValueError):
+    """A labelled dataset that cannot be measured; the message names the file, the line or entry, and the form."""
+
+
+JSONL_FORM = 'one JSON object per line: {"id": "...", "text": "...", "indicators": [numbers]}'
+LABELS_FORM = f'{LABELS_FILE}, a JSON object: {{"file name": {{"indicators": [numbers]}}}}'
+
+
+def load_dataset(path: Path, limits: ExtractionLimits, framework: Framework) -> list[LabelledDocument]:
+    """A JSONL file of labelled texts, or a folder of files with their labels (run through extraction)."""
+    known = {indicator.number for indicator in framework.indicators}
     if path.is_dir():
-        labels = json.loads((path / LABELS_FILE).read_text(encoding="utf-8"))
-        return [
-            LabelledDocument(
-                id=name,
-                filename=name,
-                document=extract_path(path / name, limits=limits),
-                indicators=frozenset(entry["indicators"]),
-            )
-            for name, entry in sorted(labels.items())
-        ]
-    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [
-        LabelledDocument(
+        labels = _json(path / LABELS_FILE, LABELS_FORM)
+        if not isinstance(labels, dict):
+            raise DatasetError(f"{path / LABELS_FILE}: expected {LABELS_FORM}")
+        folder = []
+        for name, entry in sorted(labels.items()):
+            where = f"{path / LABELS_FILE}: entry {name!r}"
+            indicators = _indicators(entry, known, where, LABELS_FORM)
+            if not (path / name).is_file():
+                raise DatasetError(f"{where}: no such file in {path}")
+            folder.append(LabelledDocument(name, name, extract_path(path / name, limits=limits), indicators))
+        return folder
+    dataset = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path} line {number}"
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DatasetError(f"{where}: not JSON ({error}); expected {JSONL_FORM}") from None
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("text"), str):
+            raise DatasetError(f"{where}: expected {JSONL_FORM}")
+        dataset.append(LabelledDocument(
             id=item["id"],
             filename="",  # a labelled text has no upload name; none is invented
             document=Document(Status.OK, kind="text", pages=[_page(item["text"])]),
-            indicators=frozenset(item["indicators"]),
-        )
-        for item in items
-    ]
+            indicators=_indicators(item, known, where, JSONL_FORM),
+        ))  # fmt: skip
+    return dataset
+
+
+def _json(path: Path, form: str) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DatasetError(f"{path} is missing: a folder of files needs {form}") from None
+    except json.JSONDecodeError as error:
+        raise DatasetError(f"{path}: not JSON ({error}); expected {form}") from None
+
+
+def _indicators(entry: object, known: set[int], where: str, form: str) -> frozenset[int]:
+    numbers = entry.get("indicators") if isinstance(entry, dict) else None
+    if not isinstance(numbers, list) or not all(isinstance(number, int) for number in numbers):
+        raise DatasetError(f"{where}: expected {form}")
+    if unknown := sorted(set(numbers) - known):
+        raise DatasetError(f"{where}: the framework has no indicator {', '.join(map(str, unknown))}")
+    return frozenset(numbers)
 
 
 def _page(text: str) -> Page:

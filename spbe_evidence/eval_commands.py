@@ -10,6 +10,9 @@ from settings import get_settings
 from spbe_evidence.errors import UserError
 
 EXIT_OK = 0
+# A fit needs many labelled documents: the own set has 161. Fewer than this and the weights follow a few texts.
+MIN_FIT_DOCUMENTS = 50
+BEFORE_FIT_SUFFIX = ".before-fit"  # the profile file as it was, kept beside it by a fit
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -30,7 +33,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from catalog import load_framework
     from extractors import ExtractionLimits
     from matching.engine import Matcher
-    from matching.evaluation import EmbeddingCache, evaluate, fit_weights, load_dataset
+    from matching.evaluation import DatasetError, EmbeddingCache, evaluate, fit_weights, load_dataset
     from storage.state import StateStore
 
     settings = get_settings()
@@ -38,19 +41,32 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if missing:
         raise UserError(f"no such dataset: {', '.join(missing)}")
     framework = load_framework(settings.framework_file)
+    limits = ExtractionLimits.from_settings(settings)
+    try:
+        dataset = [item for path in args.datasets for item in load_dataset(path, limits, framework)]
+    except DatasetError as error:
+        raise UserError(str(error)) from error
+    if not dataset:
+        raise UserError(f"no labelled documents in {', '.join(map(str, args.datasets))}: nothing to measure")
     matcher = Matcher(settings, framework)
-    dataset = [
-        item for path in args.datasets for item in load_dataset(path, ExtractionLimits.from_settings(settings))
-    ]
     name = " + ".join(str(path) for path in args.datasets)
     state = StateStore(f"sqlite:///{args.cache.resolve()}") if args.cache else None
     cache = EmbeddingCache(state, matcher.model_key, matcher.chunking.key)
     if args.fit:
+        labelled = sum(1 for item in dataset if item.indicators)
+        if labelled < MIN_FIT_DOCUMENTS:
+            raise UserError(
+                f"{labelled} labelled documents are too few to fit the matching weights on (at least "
+                f"{MIN_FIT_DOCUMENTS}: weights fitted on a handful undo the matcher); {settings.profiles_file} is unchanged"
+            )
         weights = fit_weights(dataset, matcher, framework, cache)
-        profile_data = json.loads(settings.profiles_file.read_text(encoding="utf-8"))
+        before = settings.profiles_file.read_text(encoding="utf-8")
+        kept = settings.profiles_file.with_name(settings.profiles_file.name + BEFORE_FIT_SUFFIX)
+        kept.write_text(before, encoding="utf-8")
+        profile_data = json.loads(before)
         profile_data["fusion"] = weights
         settings.profiles_file.write_text(json.dumps(profile_data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        print(f"fitted weights written to {settings.profiles_file}: {weights}", file=sys.stderr)
+        print(f"fitted weights written to {settings.profiles_file} (the file before: {kept}): {weights}", file=sys.stderr)
         matcher = Matcher(settings, framework)
     results = evaluate(dataset, matcher, framework, cache)
     figures = {name: scores.figures() for name, scores in results.items()}

@@ -16,8 +16,8 @@ from matching.matcher import FEATURES, Decision, EvidenceRule, Ground, Ruling, d
 from matching.profiles import load_profiles
 from matching.text import phrase_pattern
 from matching.structure import PolicyScope, StructureMarkers, read_structure, without_names
-from settings import Settings
-from spbe_evidence.cli import EXIT_OK, main
+from settings import Settings, get_settings
+from spbe_evidence.cli import EXIT_OK, EXIT_USAGE, main
 
 SPBE_AS_A_WHOLE = tuple(range(1, 11))  # a policy on SPBE as a whole sets every Kebijakan Internal
 MARKERS = StructureMarkers(
@@ -838,6 +838,43 @@ def test_eval_reads_a_folder_of_files_with_labels(tmp_path, capsys):
     assert main(["eval", "--format", "json", str(tmp_path)]) == EXIT_OK
     report = json.loads(capsys.readouterr().out)
     assert report["documents"] == len(labels) and report["negatives"] == 1
+
+
+@pytest.mark.parametrize(
+    ("files", "says"),
+    [
+        ({"items.jsonl": '{"id": "a", "text": "x", "indicators": [35]}\n{"id": "b", '}, "items.jsonl line 2: not JSON"),
+        ({"items.jsonl": '{"id": "a", "text": "x", "indicators": [99]}'}, "line 1: the framework has no indicator 99"),
+        ({"items.jsonl": '{"id": "a", "text": "x", "indicators": 35}'}, 'line 1: expected one JSON object per line'),
+        ({"items.jsonl": "\n"}, "no labelled documents in"),
+        ({"folder/a.pdf": "%PDF"}, 'labels.json is missing: a folder of files needs labels.json, a JSON object'),
+        ({"folder/labels.json": '{"a.pdf": [8]}'}, "entry 'a.pdf': expected labels.json, a JSON object"),
+        ({"folder/labels.json": '{"a.pdf": {"indicators": [8]}}'}, "entry 'a.pdf': no such file in"),
+    ],
+)
+def test_a_dataset_eval_cannot_read_is_named_with_its_form(tmp_path, capsys, files, says):
+    for name, content in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(content)
+    dataset = tmp_path / next(iter(files)).split("/")[0]
+    assert main(["eval", str(dataset)]) == EXIT_USAGE
+    assert says in capsys.readouterr().err
+
+
+def test_a_fit_on_a_handful_of_documents_is_refused_and_leaves_the_weights(tmp_path, capsys, monkeypatch):
+    """Weights fitted on three texts would undo the matcher for every later run."""
+    profiles = tmp_path / "profiles.json"
+    profiles.write_text(Settings(_env_file=None).profiles_file.read_text())
+    monkeypatch.setenv("SPBE_PROFILES_FILE", str(profiles))
+    get_settings.cache_clear()
+    dataset = tmp_path / "items.jsonl"
+    dataset.write_text(json.dumps({"id": "a", "text": "Panduan LPSE dan SPSE.", "indicators": [35]}))
+    try:
+        assert main(["eval", "--fit", str(dataset)]) == EXIT_USAGE
+    finally:
+        get_settings.cache_clear()
+    assert "1 labelled documents are too few to fit" in capsys.readouterr().err
+    assert profiles.read_text() == Settings(_env_file=None).profiles_file.read_text()
 
 
 def test_fitting_keeps_the_weight_of_a_feature_the_data_cannot_show(matcher):
