@@ -12,6 +12,8 @@ from storage.state import MatchRow, Submission, Verdict, Verdicts
 
 # Why an upload the matcher found evidence in counts for nothing, in the words of its SKPD's report.
 REJECTED_MESSAGE = "ditolak oleh peninjau {reviewer} sebagai bukti indikator {indicator} ({name})"
+# What became of an upload that is evidence only for indicators other SKPD answer for.
+FOR_OTHERS_MESSAGE = "bukti indikator {indicators}"
 
 
 class EvidenceState(StrEnum):
@@ -79,6 +81,9 @@ class SkpdCompleteness:
     unreadable: list[Upload]
     unmatched: list[Upload]
     uploads: int
+    # its uploads that are evidence only for indicators other SKPD answer for: counted city-wide, shown nowhere else
+    # in its report, so its clerk sees what became of them
+    for_others: list[Upload] = field(default_factory=list)
 
     def count(self, state: EvidenceState) -> int:
         return sum(1 for coverage in self.indicators if coverage.state is state)
@@ -250,7 +255,14 @@ def _skpd_view(
         for sub in own
         if sub.status == Status.OK and sub.key not in counting
     ]
-    return SkpdCompleteness(skpd, responsible, unreadable, unmatched, uploads=len(own))
+    answers_for = {member for number in skpd.indicators for member in framework.group_of(number)}
+    for_others = []
+    for sub in own:
+        counted = sorted({claim.indicator for claim in claims[sub.key] if claim.decision is not Decision.NONE})
+        if counted and answers_for.isdisjoint(counted):
+            for_others.append(Upload(sub.filename, sub.key, sub.status, FOR_OTHERS_MESSAGE.format(
+                indicators=", ".join(map(str, counted)))))
+    return SkpdCompleteness(skpd, responsible, unreadable, unmatched, uploads=len(own), for_others=for_others)
 
 
 def _rejections(claims: list[Evidence], framework: Framework) -> list[str]:

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from reports.completeness import CityCompleteness, EvidenceState
 from reports.evidence_age import EvidenceAge
 from reports.summary import CitySummary
-from reports.views import SkpdReport
+from reports.views import FOR_OTHERS_NOTE, SkpdReport
 
 STATE_CSS = {EvidenceState.MISSING: "belum", EvidenceState.REVIEW: "tinjau", EvidenceState.PRESENT: "ada"}
 TIMESTAMP_FORMAT = "%d-%m-%Y %H:%M"
@@ -33,7 +33,8 @@ def local_timestamp(timezone: str, moment: datetime | None = None) -> str:
 
 def render_skpd_html(report: SkpdReport, generated_at: str) -> str:
     return _environment.get_template("skpd.html").render(
-        report=report, states=EvidenceState, ages=EvidenceAge, css=STATE_CSS, generated_at=generated_at
+        report=report, states=EvidenceState, ages=EvidenceAge, css=STATE_CSS, generated_at=generated_at,
+        for_others_note=FOR_OTHERS_NOTE,
     )
 
 

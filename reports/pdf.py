@@ -15,7 +15,7 @@ from fpdf.enums import XPos, YPos
 
 from reports.completeness import EvidenceState
 from reports.evidence_age import EvidenceAge
-from reports.views import IndicatorRow, SkpdReport
+from reports.views import FOR_OTHERS_NOTE, IndicatorRow, SkpdReport
 
 FONT = "Helvetica"
 TITLE_SIZE = 14
@@ -108,6 +108,11 @@ def render_skpd_pdf(report: SkpdReport, generated_at: str) -> bytes:
                     size=SMALL_SIZE, colour=GREY)
         for upload in report.unmatched:
             pdf.line_of(f"- {upload.filename}" + (f": {upload.message}" if upload.message else ""))
+    if report.for_others:
+        pdf.heading("Berkas Anda yang menjadi bukti indikator SKPD lain")
+        pdf.line_of(FOR_OTHERS_NOTE, size=SMALL_SIZE, colour=GREY)
+        for upload in report.for_others:
+            pdf.line_of(f"- {upload.filename}: {upload.message}")
     return bytes(pdf.output())
 
 

@@ -62,6 +62,10 @@ UPLOAD_STATUS_LABELS = {
     "too_large": "terlalu besar",
 }
 UNMATCHED_LABEL = "tidak cocok dengan indikator"
+FOR_OTHERS_LABEL = "bukti indikator SKPD lain"
+# Above the uploads of an SKPD that are evidence only for indicators other SKPD answer for.
+FOR_OTHERS_NOTE = ("Berkas ini menjadi bukti tingkat kota untuk indikator yang menjadi tanggung jawab SKPD lain; "
+                   "tidak perlu diunggah ulang.")
 UNKNOWN_DATE_LABEL = "tidak diketahui"  # after "tahun dokumen:"
 
 
@@ -158,6 +162,8 @@ class SkpdReport:
     indicators: tuple[IndicatorRow, ...]
     unreadable: tuple[UploadRow, ...]
     unmatched: tuple[UploadRow, ...]
+    # its uploads that are evidence only for other SKPD's indicators: what became of them
+    for_others: tuple[UploadRow, ...] = field(default=(), metadata={ADDED_LATER: True})
 
     def count(self, state: EvidenceState) -> int:
         return sum(1 for row in self.indicators if row.state is state)
@@ -243,6 +249,7 @@ def skpd_report(
         unreadable=tuple(upload_row(upload, status_label(upload.status))
                          for upload in completeness.unreadable),
         unmatched=tuple(upload_row(upload, UNMATCHED_LABEL) for upload in completeness.unmatched),
+        for_others=tuple(upload_row(upload, FOR_OTHERS_LABEL) for upload in completeness.for_others),
     )
 
 

@@ -125,6 +125,20 @@ def test_a_file_uploaded_under_several_names_is_listed_once_with_its_other_names
     assert len(next(item for item in summary.indicators if item.number == 10).documents) == 2
 
 
+def test_an_upload_that_is_evidence_only_for_other_skpds_indicators_is_shown_to_its_clerk(catalog):
+    """Bappeda uploaded the SPBE Perwal, which counts for indicators Diskominfotik answers for: its report says so."""
+    framework, registry = catalog
+    uploads = [upload("bappeda", "perwal-spbe.pdf", (1, 0.9, "supports"), (4, 0.4, "review")),
+               upload("bappeda", "renstra.pdf", (12, 0.9, "supports"), (1, 0.9, "supports"))]  # one of its own too
+    report = report_of("bappeda", assess(framework, registry, uploads, YEAR), catalog)
+    assert [(row.filename, row.message) for row in report.for_others] == [("perwal-spbe.pdf", "bukti indikator 1, 4")]
+    html = render_skpd_html(report, GENERATED_AT)
+    assert "Berkas Anda yang menjadi bukti indikator SKPD lain" in html and "tidak perlu diunggah ulang" in html
+    pdf = pypdfium2.PdfDocument(render_skpd_pdf(report, GENERATED_AT))
+    text = " ".join(pdf[number].get_textpage().get_text_range() for number in range(len(pdf))).replace("\r\n", " ")
+    assert "perwal-spbe.pdf: bukti indikator 1, 4" in text
+
+
 def test_a_document_another_skpd_uploaded_that_awaits_review_is_not_called_evidence(city, catalog):
     """Inspektorat's audit report is only 'perlu ditinjau' for 30: Diskominfotik's report must not say it has evidence."""
     html = render_skpd_html(report_of("diskominfotik", city, catalog), GENERATED_AT)
