@@ -50,7 +50,6 @@ STOPPED_MESSAGE = "stopped by a signal (Ctrl-C, SIGTERM) before it finished; the
 # Artifact keys are stable per year, so the Prefect UI shows each year's summary with its history of runs.
 SUMMARY_ARTIFACT_KEY = "spbe-ringkasan-kota-{year}"
 RANKING_ARTIFACT_KEY = "spbe-peringkat-skpd-{year}"
-TOTALS_REPORTED = ("new", "changed", "rematched", "unchanged", "failed", "removed")
 
 
 @task(
@@ -161,15 +160,6 @@ def new_run_id(timezone: str) -> str:
     """Sortable and traceable: local start time plus the Prefect flow run id."""
     started = datetime.now(ZoneInfo(timezone)).strftime(RUN_ID_TIME_FORMAT)
     return f"{started}-{(flow_run.get_id() or '')[:RUN_ID_SUFFIX_CHARS] or 'local'}"
-
-
-def totals_line(counts: dict) -> str:
-    """One line of run totals for the log."""
-    return (
-        ", ".join(f"{counts[name]} {name}" for name in TOTALS_REPORTED)
-        + f"; extracted {counts['extracted']}, embedded {counts['embedded_documents']} documents"
-        f" ({counts['embedded_chunks']} chunks)"
-    )
 
 
 @flow(name="spbe-nightly")

@@ -112,6 +112,18 @@ class RunTotals:
         }
 
 
+TOTALS_REPORTED = ("new", "changed", "rematched", "unchanged", "failed", "removed")
+
+
+def totals_line(counts: dict) -> str:
+    """One line of a run's totals, for the log and the operator's status."""
+    return (
+        ", ".join(f"{counts[name]} {name}" for name in TOTALS_REPORTED)
+        + f"; extracted {counts['extracted']}, embedded {counts['embedded_documents']} documents"
+        f" ({counts['embedded_chunks']} chunks)"
+    )
+
+
 class Pipeline:
     """Everything a run needs, built once per process from settings; the model loads only when needed."""
 

@@ -15,12 +15,15 @@ from pydantic import ValidationError
 
 from settings import Settings, get_settings
 from spbe_evidence.errors import UserError
+from spbe_evidence.options import evaluation_year
 from storage.objects import StorageError
 
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_FAILED = 1  # the command could not finish its work: object storage unreachable or refused
 STATUS_RUNS_SHOWN = 5
+# An upload for a year after next is a slip of the keyboard: the evaluation of a year is prepared in it or the one before.
+YEARS_AHEAD_ALLOWED = 1
 PREFECT_TELEMETRY = "PREFECT_SERVER_ANALYTICS_ENABLED"
 # Capabilities with commands of their own: each module has register(commands) adding its subparsers.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -82,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit = commands.add_parser("submit", help="upload files as an SKPD's submissions for a year")
     submit.add_argument("files", nargs="+", type=Path, metavar="FILE")
     submit.add_argument("--skpd", required=True, help="SKPD code from the registry")
-    submit.add_argument("--year", type=int, default=None)
+    submit.add_argument("--year", type=evaluation_year, default=None)
     submit.set_defaults(handler=cmd_submit)
 
     run = commands.add_parser("run", help="run the nightly flow now")
@@ -90,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=cmd_run)
 
     status = commands.add_parser("status", help="what the state store knows: documents, statuses, coverage, runs")
-    status.add_argument("--year", type=int, default=None)
+    status.add_argument("--year", type=evaluation_year, default=None)
     status.set_defaults(handler=cmd_status)
 
     storage = commands.add_parser("storage", help="the local development S3 server (SeaweedFS)")
@@ -105,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--year", type=int, default=None, help="evaluation year (default: this year, WITA)")
+    parser.add_argument("--year", type=evaluation_year, default=None, help="evaluation year (default: this year, WITA)")
     parser.add_argument("--skpd", action="append", default=None, metavar="CODE", help="only this SKPD (repeatable)")
     parser.add_argument("--indicator", action="append", type=int, default=None, metavar="N",
                         help="report only this indicator (repeatable)")
@@ -139,15 +142,18 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from storage.objects import ObjectStore
 
     settings = get_settings()
-    check_selection(settings, skpd=[args.skpd])
+    skpd = args.skpd.lower()  # as folder names are read: "Bappeda" is bappeda
+    check_selection(settings, skpd=[skpd])
     missing = [str(path) for path in args.files if not path.is_file()]
     if missing:
         raise UserError(f"no such file: {', '.join(missing)}")
     year = args.year or settings.today_year()
+    if year > settings.today_year() + YEARS_AHEAD_ALLOWED:
+        raise UserError(f"year {year} is not being evaluated yet (this year is {settings.today_year()}); check --year")
     store = ObjectStore.from_settings(settings)
     store.ensure_bucket()
     for path in args.files:
-        key = layout.submission_key(year, args.skpd, path.name)
+        key = layout.submission_key(year, skpd, path.name)
         store.put_file(key, path)
         print(f"uploaded {path} -> s3://{settings.s3_bucket}/{key}")
     return EXIT_OK
@@ -175,10 +181,9 @@ def check_selection(settings: Settings, skpd: Iterable[str] = (), indicators: It
 
 
 def print_run_result(result: dict) -> None:
-    counts = result["counts"]
-    print(f"\nRun {result['run_id']} (year {result['year']}): "
-          + ", ".join(f"{name} {counts[name]}" for name in ("new", "changed", "rematched", "unchanged", "failed", "removed"))
-          + f"; extracted {counts['extracted']}, embedded {counts['embedded_documents']} documents")
+    from flows.pipeline import totals_line
+
+    print(f"\nRun {result['run_id']} (year {result['year']}): {totals_line(result['counts'])}")
     print("\nReports:")
     for report in result["reports"]:
         print(f"  {report['skpd']:<20} {report['key']}\n  {'':<20} {report['local_path']}")
@@ -189,7 +194,7 @@ def print_run_result(result: dict) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from extractors.document import Status
-    from flows.pipeline import Pipeline
+    from flows.pipeline import Pipeline, totals_line
     from reports.html import coverage_table
     from reports.review import pending_reviews
 
@@ -207,8 +212,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     pending = pending_reviews(submissions, pipeline.state.verdicts(pipeline.framework.id), pipeline.framework)
     print(f"\nMatches waiting for a reviewer: {len(pending)} (`spbe-evidence review list`)")
     print("\nRecent runs:")
-    for run in pipeline.state.runs(STATUS_RUNS_SHOWN):
-        print(f"  {run.id}  {run.status:<10} year {run.year}  {run.counts}")
+    for run in pipeline.state.runs(STATUS_RUNS_SHOWN):  # a stopped run has no totals, but says why
+        print(f"  {run.id}  {run.status:<10} year {run.year}  {totals_line(run.counts) if run.counts else run.message}")
     return EXIT_OK
 
 

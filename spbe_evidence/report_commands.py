@@ -6,6 +6,7 @@ import sys
 
 from settings import get_settings
 from spbe_evidence.errors import UserError
+from spbe_evidence.options import evaluation_year
 
 EXIT_OK = 0
 EXIT_NOT_SENT = 1  # some reports failed to send: recorded, stored, retried by the next run
@@ -36,7 +37,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_selection(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--year", type=int, default=None, help="evaluation year (default: this year, WITA)")
+    parser.add_argument("--year", type=evaluation_year, default=None, help="evaluation year (default: this year, WITA)")
     parser.add_argument("--skpd", action="append", default=None, metavar="CODE",
                         help="only this SKPD's report (repeatable; the city summary is then left out)")
 

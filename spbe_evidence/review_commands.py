@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from settings import Settings, get_settings
 from spbe_evidence.errors import UserError
+from spbe_evidence.options import evaluation_year
 
 if TYPE_CHECKING:
     from catalog import Framework
@@ -23,7 +24,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     actions = review.add_subparsers(required=True, metavar="ACTION")
 
     listing = actions.add_parser("list", help="the year's review matches no reviewer has decided (--decided: verdicts)")
-    listing.add_argument("--year", type=int, default=None, help="evaluation year (default: this year, WITA)")
+    listing.add_argument("--year", type=evaluation_year, default=None, help="evaluation year (default: this year, WITA)")
     listing.add_argument("--skpd", default=None, metavar="CODE", help="only this SKPD's uploads")
     listing.add_argument("--decided", action="store_true", help="list the verdicts on the year's uploads instead")
     listing.set_defaults(handler=cmd_list)

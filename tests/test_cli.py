@@ -127,6 +127,29 @@ def test_wrong_storage_credentials_are_said_once_not_retried(capsys, environment
     assert not is_transient(refused.value)
 
 
+YEARS_TOO_FAR = 5
+
+
+def test_a_year_not_in_four_digits_is_refused_with_a_usage_line(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["submit", "--skpd", "bappeda", "--year", "26", "x.pdf"])
+    assert exited.value.code == EXIT_USAGE
+    assert "in four digits, such as 2026, not '26'" in capsys.readouterr().err
+
+
+def test_submit_refuses_a_year_not_evaluated_yet(capsys, environment, sample_files):
+    path = sample_files["Dokumen-Peta-Rencana-SPBE-2025-2029.pdf"]
+    year = str(environment.today_year() + YEARS_TOO_FAR)
+    assert main(["submit", "--skpd", "bappeda", "--year", year, str(path)]) == EXIT_USAGE
+    assert f"year {year} is not being evaluated yet" in capsys.readouterr().err
+
+
+def test_submit_reads_an_skpd_code_typed_with_capitals_as_its_folder_does(capsys, environment, sample_files):
+    path = sample_files["Dokumen-Peta-Rencana-SPBE-2025-2029.pdf"]
+    assert main(["submit", "--skpd", "Bappeda", "--year", "2026", str(path)]) == EXIT_OK
+    assert layout.submission_key(2026, "bappeda", path.name) in capsys.readouterr().out
+
+
 def test_every_ground_of_a_supports_under_the_usual_bar_is_put_in_words():
     """The operator reading `match` sees why a low score is a supports, whatever rule earned it."""
     assert set(GROUND_WORDS) == {ground.value for ground in Ground} - {Ground.SCORE}
