@@ -9,10 +9,10 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from catalog import Framework, load_framework
-from reports.completeness import Evidence
 from reports.errors import ReportsError
 from reports.review import (
     WORK_LIST_ARTIFACT_KEY,
+    PendingReview,
     pending_reviews,
     record_verdict,
     remove_verdict,
@@ -67,7 +67,7 @@ def review(
     return {"year": year, "action": str(action), "pending": len(pending)}
 
 
-def publish_work_list(state: StateStore, framework: Framework, year: int) -> list[Evidence]:
+def publish_work_list(state: StateStore, framework: Framework, year: int) -> list[PendingReview]:
     """The year's review matches no reviewer has decided, as a table artifact with a stable key: what a reviewer
     opens in the Prefect UI before accepting or rejecting with this flow."""
     pending = pending_reviews(state.submissions(year), state.verdicts(framework.id), framework)

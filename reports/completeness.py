@@ -140,7 +140,10 @@ def assess(
     counting = {key for key, found in claims.items() if any(claim.decision is not Decision.NONE for claim in found)}
     per_skpd = [_skpd_view(skpd, coverage, submissions, claims, counting, framework) for skpd in registry.skpd]
     partial = len(selected) < len(framework.indicators)
-    awaiting = sum(claim.decision is Decision.REVIEW for found in claims.values() for claim in found)
+    awaiting = len({  # a verdict is on the content: one settles every upload of the same file
+        (claim.sha256 or claim.key, claim.indicator)
+        for found in claims.values() for claim in found if claim.decision is Decision.REVIEW
+    })  # fmt: skip
     unregistered = [
         (sub.skpd, Upload(sub.filename, sub.key, sub.status, sub.message))
         for sub in submissions

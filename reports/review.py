@@ -29,15 +29,26 @@ class DecidedReview:
     verdict: Verdict
 
 
-def pending_reviews(submissions: Sequence[Submission], verdicts: Verdicts, framework: Framework) -> list[Evidence]:
-    """Every review claim of these submissions that no verdict decides (one on its group does), as the reports
-    count them, by SKPD, file and indicator."""
-    return [
-        claim
-        for sub in submissions
-        for claim in reviewed_claims(sub, verdicts, framework)
-        if claim.decision is Decision.REVIEW
-    ]
+@dataclass(frozen=True)
+class PendingReview:
+    """A review claim no verdict decides, once per content: a verdict is on the file's content, so one settles every
+    upload of the same file (a clerk's re-uploads, the same decree in two SKPD's folders)."""
+
+    claim: Evidence
+    copies: tuple[str, ...] = ()  # the keys of the same file's other uploads, settled by the same verdict
+
+
+def pending_reviews(
+    submissions: Sequence[Submission], verdicts: Verdicts, framework: Framework
+) -> list[PendingReview]:
+    """Every review claim of these submissions that no verdict decides (one on its group does), once per content and
+    indicator, by SKPD, file and indicator."""
+    same: dict[tuple[str, int], list[Evidence]] = {}
+    for sub in submissions:
+        for claim in reviewed_claims(sub, verdicts, framework):
+            if claim.decision is Decision.REVIEW:
+                same.setdefault((claim.sha256 or claim.key, claim.indicator), []).append(claim)
+    return [PendingReview(first, tuple(copy.key for copy in copies)) for first, *copies in same.values()]
 
 
 def claimed(submission: Submission, indicator: int, framework: Framework) -> bool:
@@ -113,19 +124,20 @@ def _read_submission(state: StateStore, framework: Framework, key: str, indicato
     return submission
 
 
-def work_list_rows(pending: Sequence[Evidence]) -> list[dict]:
+def work_list_rows(pending: Sequence[PendingReview]) -> list[dict]:
     """The reviewer's work list as the rows of a table (the Prefect artifact): Indonesian column names, since the
     reviewers of Kominfotik read them."""
     return [
         {
-            "kunci": item.key,
-            "SKPD": item.skpd,
-            "berkas": item.filename,
-            "indikator": item.indicator,
-            "skor": round(item.score, 3),
-            "halaman": item.page,
-            "kutipan": item.passage[:WORK_LIST_PASSAGE_CHARS],
-            "aturan": item.unmet_rule or "",
+            "kunci": item.claim.key,
+            "SKPD": item.claim.skpd,
+            "berkas": item.claim.filename,
+            "indikator": item.claim.indicator,
+            "skor": round(item.claim.score, 3),
+            "halaman": item.claim.page,
+            "kutipan": item.claim.passage[:WORK_LIST_PASSAGE_CHARS],
+            "aturan": item.claim.unmet_rule or "",
+            "salinan": ", ".join(item.copies),  # the same file's other uploads, settled with it
         }
         for item in pending
     ]

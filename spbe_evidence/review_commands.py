@@ -83,9 +83,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     pending = pending_reviews(submissions, verdicts, framework)
     print(f"Year {year}: {len(pending)} matches waiting for review")
     for item in pending:
-        rule = f" (held by rule: {item.unmet_rule})" if item.unmet_rule else ""
-        print(f"  {item.key}  indicator {item.indicator}  score {item.score:.3f}{rule}\n"
-              f"    page {item.page if item.page is not None else '?'}: {item.passage[:PASSAGE_SHOWN]}")
+        claim = item.claim
+        rule = f" (held by rule: {claim.unmet_rule})" if claim.unmet_rule else ""
+        print(f"  {claim.key}  indicator {claim.indicator}  score {claim.score:.3f}{rule}\n"
+              f"    page {claim.page if claim.page is not None else '?'}: {claim.passage[:PASSAGE_SHOWN]}")
+        if item.copies:
+            print(f"    the same file, settled by the same verdict: {', '.join(item.copies)}")
     return EXIT_OK
 
 

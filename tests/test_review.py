@@ -219,10 +219,20 @@ def test_a_city_summary_with_nothing_waiting_hashes_as_before_the_count_existed(
 def test_the_work_list_holds_the_review_matches_no_reviewer_has_decided(catalog):
     uploads = [audit_report((29, 0.9, "supports"), (30, 0.42, "review"), (31, 0.35, "review"))]
     pending = pending_reviews(uploads, verdict(31, VerdictKind.REJECTED), catalog[0])
-    assert [(item.key, item.indicator, item.page) for item in pending] == [(KEY, 30, 3)]
+    assert [(item.claim.key, item.claim.indicator, item.claim.page) for item in pending] == [(KEY, 30, 3)]
     assert [(item.key, item.indicator) for item in decided_reviews(uploads, verdict(31, VerdictKind.REJECTED))] == [
         (KEY, 31)
     ]
+
+
+def test_a_file_uploaded_several_times_waits_for_one_verdict(catalog):
+    """A verdict is on the content: the work list and the dashboard count the file once, naming its other uploads."""
+    framework, registry = catalog
+    copy = f"{KEY.rsplit('/', 1)[0]}/audit (1).pdf"
+    uploads = [audit_report((30, 0.42, "review")), audit_report((30, 0.42, "review"), key=copy)]
+    [pending] = pending_reviews(uploads, {}, framework)
+    assert (pending.claim.key, pending.copies) == (KEY, (copy,))
+    assert assess(framework, registry, uploads, YEAR).awaiting_review == 1
 
 
 # The state store (SQLite and PostgreSQL) ---------------------------------------------------------------------------
