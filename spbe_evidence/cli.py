@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     match = commands.add_parser("match", help="match local files to indicators (no storage, no Prefect server)")
-    match.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    match.add_argument("files", nargs="+", type=Path, metavar="FILE", help="files, or folders of them")
     match.add_argument("--format", choices=["json", "table"], default="table")
     match.add_argument("--top", type=int, default=None, help="candidates per file (default SPBE_TOP_K)")
     match.set_defaults(handler=cmd_match)
@@ -119,10 +119,11 @@ def cmd_match(args: argparse.Namespace) -> int:
     from flows.local_match import match_files
 
     settings = get_settings()
-    missing = [str(path) for path in args.files if not path.is_file()]
+    missing = [str(path) for path in args.files if not path.exists()]
     if missing:
         raise UserError(f"no such file: {', '.join(missing)}")
-    results = match_files(args.files, settings, top_k=args.top or settings.top_k, progress=_progress)
+    files = [found for path in args.files for found in files_in(path)]
+    results = match_files(files, settings, top_k=args.top or settings.top_k, progress=_progress)
     if args.format == "json":
         print(json.dumps(results, ensure_ascii=False, indent=2))
     else:
@@ -135,6 +136,11 @@ def cmd_match(args: argparse.Namespace) -> int:
                 print(f"  {match['indicator']:>2}  {match['score']:.3f}  {match['decision']:<8}  "
                       f"hal. {match['page']}: {match['passage'][:80]}{why}")
     return EXIT_OK
+
+
+def files_in(path: Path) -> list[Path]:
+    """A file itself, or a folder's files, its subfolders' included, in name order."""
+    return sorted(found for found in path.rglob("*") if found.is_file()) if path.is_dir() else [path]
 
 
 def cmd_submit(args: argparse.Namespace) -> int:

@@ -38,6 +38,12 @@ def test_match_prints_one_result_per_file_in_order(capsys, sample_files):
     assert all(set(result) == {"file", "status", "message", "matches"} for result in results)
 
 
+def test_match_reads_every_file_of_a_folder_it_is_given(capsys, sample_files):
+    folder = next(iter(sample_files.values())).parent
+    results = match_json(capsys, folder)
+    assert [result["file"] for result in results] == sorted(str(path) for path in sample_files.values())
+
+
 def test_match_gives_candidates_best_first_with_page_and_passage(capsys, sample_files):
     [result] = match_json(capsys, "--top", "3", sample_files["Laporan-Hasil-Audit-Infrastruktur-SPBE-2026.pdf"])
     assert result["status"] == "ok" and result["message"] == ""
