@@ -58,6 +58,7 @@ MISNAMED_MESSAGE = (
     "diganti namanya, atau unggahan yang terputus). Buka berkas di komputer Anda, simpan ulang sebagai PDF atau DOCX "
     "(gambar: JPG atau PNG), lalu unggah lagi."
 )
+UNREADABLE_KINDS = (None, ZIP)  # what the bytes of a renamed or cut-off upload are taken for
 PICTURE = "gambar JPG, PNG atau TIFF yang dapat dibaca"  # a WebP or HEIC photo renamed .jpg is a picture, but not one
 NAMED_FORMATS = {  # file-name extensions of the formats read here, as a clerk calls them
     "pdf": "PDF yang sah", "docx": "dokumen Word yang sah", "doc": "dokumen Word yang sah",
@@ -128,7 +129,7 @@ def _read(data: bytes, filename: str, kind: str | None, limits: ExtractionLimits
         pages = READERS[kind](data, limits)
     except ExtractionFailure as failure:
         extension = Path(filename).suffix.lstrip(".").lower()
-        if kind is None and extension in NAMED_FORMATS:
+        if kind in UNREADABLE_KINDS and extension in NAMED_FORMATS:  # a .docx cut off to its first bytes is a zip
             failure.message = MISNAMED_MESSAGE.format(label=NAMED_FORMATS[extension], extension=extension)
         return failure.document(kind)
     except Exception as error:  # a parser choking on hostile input must not take the caller down

@@ -323,6 +323,9 @@ def test_text_file_named_pdf_is_unsupported_and_the_clerk_is_told_it_is_no_real_
     assert "tidak dikenali" in extract(b"ini hanya teks biasa", "catatan.bin", **LIMITS).message
     webp = extract(b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(24), "foto kegiatan.jpg", **LIMITS)  # a phone's photo
     assert "bukan gambar JPG, PNG atau TIFF yang dapat dibaca" in webp.message
+    cut_off = extract(b"PK\x03\x04" + bytes(7), "SK Tim SPBE.docx", **LIMITS)  # only a zip's first bytes arrived
+    assert "bukan dokumen Word yang sah, walaupun namanya berakhiran .docx" in cut_off.message
+    assert "Arsip ZIP" in extract(b"PK\x03\x04" + bytes(7), "lampiran.zip", **LIMITS).message  # an archive as such
 
 
 def test_pdf_header_after_leading_junk_is_still_pdf():
