@@ -29,7 +29,9 @@ from flows.operations import (
     run_slot,
     start_helpers,
 )
-from flows.pipeline import Log, Outcome, Pipeline, Processed, RunTotals, processes_for, share_cores, worker_name
+from flows.pipeline import (
+    Log, Outcome, Pipeline, Processed, RunTotals, processes_for, share_cores, totals_line, worker_name,
+)
 from flows.review import publish_work_list
 from flows.send_reports import send_reports as send_reports_flow
 from reports.completeness import CityCompleteness

@@ -1,8 +1,6 @@
 """Completeness: what an SKPD's report says for each indicator it is responsible for."""
 from __future__ import annotations
 
-import pytest
-
 from matching.matcher import EvidenceRule, Ground
 from reports.completeness import EvidenceState, assess
 from reports.html import coverage_table, local_timestamp, render_skpd_html
