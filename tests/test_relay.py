@@ -86,8 +86,14 @@ def test_reads_other_buckets_and_our_own_writes_are_ignored():
 
 def test_folders_temporaries_and_keys_outside_the_layout_are_ignored():
     for key in ("submissions/2026/bappeda/", "submissions/2026/bappeda/a.pdf.part", "submissions/2026/bappeda/~$a.docx",
-                "submissions/2026/bappeda/.DS_Store", "submissions/2026/catatan.txt", "submissions/2026/Bad SKPD/a.pdf"):
+                "submissions/2026/bappeda/.DS_Store", "submissions/2026/catatan.txt", "submissions/2026/__/a.pdf"):
         assert parse_notification(minio_event(key), BUCKET) == [], key
+
+
+def test_an_upload_into_a_folder_named_for_its_office_is_a_change_of_that_folder():
+    """Read as the code of the same form, as the nightly reads it: its rerun shows Kominfotik the folder."""
+    event = minio_event("submissions/2026/Dinas Kesehatan/a.pdf")
+    assert parse_notification(event, BUCKET) == [Change(2026, "dinas-kesehatan")]
 
 
 def test_seaweedfs_filer_events_of_files_are_changes():
