@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import timedelta
+from contextlib import ExitStack, contextmanager
+from datetime import datetime
 from uuid import uuid4
 
 from prefect import Task
@@ -25,12 +25,15 @@ from prefect.states import State
 from flows.pipeline import RENEWALS_PER_LEASE, Log, is_transient, renewing
 from reports.html import local_timestamp
 from settings import Settings
-from storage.state import DocumentState, StateStore, utcnow
+from storage.state import DocumentState, StateStore
 
 RUN_SLOTS = 1  # one nightly or rerun processes at a time: they write the same reports and "latest" copies
 # A run renews its slot's lease while it lives; one that is killed frees the slot at most this long after.
 RUN_SLOT_LEASE_SECONDS = 300
 SLOT_POLL_SECONDS = 5  # a waiting run looks at the slot this often
+# A holder silent this long is dead. Twice the lease: a production server expires a dead run's lease itself after one
+# (its repossessor), and its freeing must come first, or the slot would be given back twice.
+ORPHANED_AFTER_SECONDS = 2 * RUN_SLOT_LEASE_SECONDS
 PROGRESS_INTERVAL_SECONDS = 10
 PERCENT = 100
 HELPER_TAG = "helper"
@@ -52,10 +55,18 @@ def run_slot(settings: Settings, state: StateStore, log: Log) -> Iterator[None]:
     name, holding = settings.run_slot, uuid4().hex
     ensure_run_slot(name)
     waited_since = time.monotonic()
-    taken = wait_for_run_slot(settings, state, holding, log)
     run_id = flow_run.get_id()
     holder = ConcurrencyLeaseHolder(type="flow_run", id=run_id) if run_id else None
-    with concurrency(name, occupy=RUN_SLOTS, strict=True, lease_duration=RUN_SLOT_LEASE_SECONDS, holder=holder):
+    taken, slot = False, ExitStack()
+    while True:  # another waiting run may take the slot first: then wait for that one in turn
+        taken = wait_for_run_slot(settings, state, holding, log) or taken
+        try:
+            slot.enter_context(concurrency(name, occupy=RUN_SLOTS, strict=True, holder=holder,
+                                           lease_duration=RUN_SLOT_LEASE_SECONDS, timeout_seconds=SLOT_POLL_SECONDS))
+            break
+        except TimeoutError:  # Prefect's AcquireConcurrencySlotTimeoutError, raised on entering only
+            continue
+    with slot:
         if taken:
             log.info("Got the run slot %r after waiting %.0f s", name, time.monotonic() - waited_since)
         state.hold_slot(name, holding)
@@ -68,11 +79,13 @@ def run_slot(settings: Settings, state: StateStore, log: Log) -> Iterator[None]:
 
 
 def wait_for_run_slot(settings: Settings, state: StateStore, holding: str, log: Log) -> bool:
-    """Wait while another run holds the run slot; whether one did. A slot whose holder has not said it is alive for a
-    lease (its process was killed outright, and Prefect's lease on the slot died with it) is freed, with a warning,
-    by the one waiting run that takes it over as `holding`."""
-    name, lease = settings.run_slot, timedelta(seconds=RUN_SLOT_LEASE_SECONDS)
-    unaccounted_since: float | None = None  # taken, and no holder on record: one starting up, or one long dead
+    """Wait while another run holds the run slot; whether one did. A slot whose holder's record has not changed for
+    ORPHANED_AFTER_SECONDS by this machine's clock (no renewal: its process was killed outright, and Prefect's lease
+    on the slot died with it; or none on record for as long) is freed, with a warning, by the one waiting run that
+    takes the holder's place as `holding`. A production server's own expiry of a dead run's lease comes first."""
+    name = settings.run_slot
+    observed: tuple[str, datetime] | None = None  # the holder's record as last read: none, or who and when alive
+    unchanged_since = time.monotonic()
     waited = False
     while run_slot_taken(name):
         if not waited:
@@ -80,16 +93,17 @@ def wait_for_run_slot(settings: Settings, state: StateStore, holding: str, log: 
                 "Waiting for the run slot %r: %s. This run starts when that one ends (a nightly and a rerun never"
                 " process at the same time).", name, holder_description(state, settings.timezone),
             )  # fmt: skip
-        holder = state.slot_holder(name)
-        if holder is None:
-            unaccounted_since = unaccounted_since or time.monotonic()
-        silent = holder is not None and holder.alive_at < utcnow() - lease
-        dead = silent or (unaccounted_since and time.monotonic() - unaccounted_since >= RUN_SLOT_LEASE_SECONDS)
-        if dead and state.take_over_slot(name, holder.holder if holder else None, holding):
-            last_seen = f"last alive {local_timestamp(settings.timezone, holder.alive_at)}" if holder else "none on record"
+        record = state.slot_holder(name)
+        seen = (record.holder, record.alive_at) if record else None
+        if seen != observed:
+            observed, unchanged_since = seen, time.monotonic()
+        elif time.monotonic() - unchanged_since >= ORPHANED_AFTER_SECONDS and state.take_over_slot(
+            name, record.holder if record else None, holding
+        ):
+            last_seen = f"last alive {local_timestamp(settings.timezone, record.alive_at)}" if record else "none on record"
             log.warning(
-                "The run slot %r is held by a run that stopped without freeing it (%s, for longer than %d s): "
-                "freeing it", name, last_seen, RUN_SLOT_LEASE_SECONDS,
+                "The run slot %r is held by a run that stopped without freeing it (%s, silent for %d s): freeing it",
+                name, last_seen, ORPHANED_AFTER_SECONDS,
             )  # fmt: skip
             free_run_slot(name)
             return True

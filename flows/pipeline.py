@@ -372,7 +372,7 @@ def renewing(
                     return
             except Exception as error:
                 log.warning("%s could not be renewed, trying again: %s", what, error)
-        log.warning("%s: not renewed after %d renewals in %.0f s; it is left to lapse", what, times, times * interval)
+        log.warning("%s: renewed %d times in %.0f s, no more: it is left to lapse", what, times, times * interval)
 
     renewer = threading.Thread(target=loop, name=f"renewing {what}", daemon=True)
     renewer.start()

@@ -88,12 +88,12 @@ def load_dataset(path: Path, limits: ExtractionLimits, framework: Framework) -> 
         for name, entry in sorted(labels.items()):
             where = f"{path / LABELS_FILE}: entry {name!r}"
             indicators = _indicators(entry, known, where, LABELS_FORM)
-            if not (path / name).is_file():
+            if not (path / name).resolve().is_relative_to(path.resolve()) or not (path / name).is_file():
                 raise DatasetError(f"{where}: no such file in {path}")
             folder.append(LabelledDocument(name, name, extract_path(path / name, limits=limits), indicators))
         return folder
     dataset = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(_text(path, JSONL_FORM).splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{path} line {number}"
@@ -112,18 +112,25 @@ def load_dataset(path: Path, limits: ExtractionLimits, framework: Framework) -> 
     return dataset
 
 
-def _json(path: Path, form: str) -> object:
+def _text(path: Path, form: str) -> str:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DatasetError(f"{path} is missing: a folder of files needs {form}") from None
+    except UnicodeDecodeError:
+        raise DatasetError(f"{path} is not UTF-8 text; expected {form}") from None
+
+
+def _json(path: Path, form: str) -> object:
+    try:
+        return json.loads(_text(path, form))
     except json.JSONDecodeError as error:
         raise DatasetError(f"{path}: not JSON ({error}); expected {form}") from None
 
 
 def _indicators(entry: object, known: set[int], where: str, form: str) -> frozenset[int]:
     numbers = entry.get("indicators") if isinstance(entry, dict) else None
-    if not isinstance(numbers, list) or not all(isinstance(number, int) for number in numbers):
+    if not isinstance(numbers, list) or not all(type(number) is int for number in numbers):  # true is no 1
         raise DatasetError(f"{where}: expected {form}")
     if unknown := sorted(set(numbers) - known):
         raise DatasetError(f"{where}: the framework has no indicator {', '.join(map(str, unknown))}")

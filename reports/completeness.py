@@ -140,8 +140,8 @@ def assess(
     counting = {key for key, found in claims.items() if any(claim.decision is not Decision.NONE for claim in found)}
     per_skpd = [_skpd_view(skpd, coverage, submissions, claims, counting, framework) for skpd in registry.skpd]
     partial = len(selected) < len(framework.indicators)
-    awaiting = len({  # a verdict is on the content: one settles every upload of the same file
-        (claim.sha256 or claim.key, claim.indicator)
+    awaiting = len({  # a verdict is on the content and the group: one settles every upload of the same file
+        (claim.sha256 or claim.key, min(framework.group_of(claim.indicator)))
         for found in claims.values() for claim in found if claim.decision is Decision.REVIEW
     })  # fmt: skip
     unregistered = [
@@ -261,7 +261,7 @@ def _skpd_view(
     answers_for = {member for number in skpd.indicators for member in framework.group_of(number)}
     for_others = []
     for sub in own:
-        counted = sorted({claim.indicator for claim in claims[sub.key] if claim.decision is not Decision.NONE})
+        counted = sorted({claim.indicator for claim in claims[sub.key] if claim.decision is Decision.SUPPORTS})
         if counted and answers_for.isdisjoint(counted):
             for_others.append(Upload(sub.filename, sub.key, sub.status, FOR_OTHERS_MESSAGE.format(
                 indicators=", ".join(map(str, counted)))))

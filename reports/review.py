@@ -42,13 +42,16 @@ def pending_reviews(
     submissions: Sequence[Submission], verdicts: Verdicts, framework: Framework
 ) -> list[PendingReview]:
     """Every review claim of these submissions that no verdict decides (one on its group does), once per content and
-    indicator, by SKPD, file and indicator."""
+    indicator group (one verdict decides the group), by SKPD, file and indicator."""
     same: dict[tuple[str, int], list[Evidence]] = {}
     for sub in submissions:
         for claim in reviewed_claims(sub, verdicts, framework):
             if claim.decision is Decision.REVIEW:
-                same.setdefault((claim.sha256 or claim.key, claim.indicator), []).append(claim)
-    return [PendingReview(first, tuple(copy.key for copy in copies)) for first, *copies in same.values()]
+                same.setdefault((claim.sha256 or claim.key, min(framework.group_of(claim.indicator))), []).append(claim)
+    return [
+        PendingReview(first, tuple(dict.fromkeys(copy.key for copy in copies if copy.key != first.key)))
+        for first, *copies in same.values()
+    ]
 
 
 def claimed(submission: Submission, indicator: int, framework: Framework) -> bool:

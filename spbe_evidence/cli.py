@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"spbe-evidence: {error}", file=sys.stderr)
         return EXIT_USAGE
     except ValidationError as error:  # a setting the operator wrote: say which, and what it should be
+        if error.title != Settings.__name__:  # another model's (Prefect's): a bug, with its traceback
+            raise
         print(f"spbe-evidence: {setting_problems(error)}", file=sys.stderr)
         return EXIT_USAGE
     except StorageError as error:  # the message names the endpoint, bucket and what to check
@@ -139,8 +141,20 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 
 def files_in(path: Path) -> list[Path]:
-    """A file itself, or a folder's files, its subfolders' included, in name order."""
-    return sorted(found for found in path.rglob("*") if found.is_file()) if path.is_dir() else [path]
+    """A file itself, or a folder's files, its subfolders' included, in name order: not hidden ones (.DS_Store,
+    .git) nor an editor's lock files, as the nightly skips them in the bucket."""
+    from storage import layout
+
+    if not path.is_dir():
+        return [path]
+    found = sorted(
+        file for file in path.rglob("*")
+        if file.is_file() and not any(part.startswith(".") for part in file.relative_to(path).parts)
+        and not layout.is_unfinished_upload(file.name)
+    )  # fmt: skip
+    if not found:
+        raise UserError(f"no files in {path}")
+    return found
 
 
 def cmd_submit(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from spbe_evidence.errors import UserError
 EXIT_OK = 0
 # A fit needs many labelled documents: the own set has 161. Fewer than this and the weights follow a few texts.
 MIN_FIT_DOCUMENTS = 50
-BEFORE_FIT_SUFFIX = ".before-fit"  # the profile file as it was, kept beside it by a fit
+BEFORE_FIT_SUFFIX = ".before-fit"  # the profile file as it was before the first fit, kept beside it
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -53,7 +53,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     state = StateStore(f"sqlite:///{args.cache.resolve()}") if args.cache else None
     cache = EmbeddingCache(state, matcher.model_key, matcher.chunking.key)
     if args.fit:
-        labelled = sum(1 for item in dataset if item.indicators)
+        labelled = len({item.id for item in dataset if item.indicators})  # a dataset given twice is no bigger
         if labelled < MIN_FIT_DOCUMENTS:
             raise UserError(
                 f"{labelled} labelled documents are too few to fit the matching weights on (at least "
@@ -62,11 +62,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         weights = fit_weights(dataset, matcher, framework, cache)
         before = settings.profiles_file.read_text(encoding="utf-8")
         kept = settings.profiles_file.with_name(settings.profiles_file.name + BEFORE_FIT_SUFFIX)
-        kept.write_text(before, encoding="utf-8")
+        if not kept.exists():  # the weights before the first fit, however many follow
+            kept.write_text(before, encoding="utf-8")
         profile_data = json.loads(before)
         profile_data["fusion"] = weights
         settings.profiles_file.write_text(json.dumps(profile_data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        print(f"fitted weights written to {settings.profiles_file} (the file before: {kept}): {weights}", file=sys.stderr)
+        print(f"fitted weights written to {settings.profiles_file} (as it was before the first fit: {kept}): {weights}", file=sys.stderr)
         matcher = Matcher(settings, framework)
     results = evaluate(dataset, matcher, framework, cache)
     figures = {name: scores.figures() for name, scores in results.items()}

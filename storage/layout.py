@@ -13,6 +13,7 @@ without talking to S3.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from catalog.model import SKPD_CODE_CHARS, is_skpd_code
@@ -35,6 +36,7 @@ _SUBMISSION_KEY_PARTS = 4
 # (".~lock.Notulen.docx#", "~$Notulen.docx"), hidden files.
 TEMPORARY_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload")
 TEMPORARY_PREFIXES = (".", "~$")
+HIDDEN_FOLDER_PREFIXES = (".", "~", "#", "@", "_")  # .Trash-1000, ~backup, #recycle, @eaDir: no SKPD's folder
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,10 @@ def folder_code(folder: str) -> str:
     """An SKPD folder's name as the code it stands for: "Bappeda" is bappeda. A folder named otherwise ("Dinas
     Kesehatan", "bappeda_2026") reads as a code of the same form (dinas-kesehatan, bappeda-2026): its uploads are
     not skipped but count city-wide, and where no SKPD has that code the city summary shows Kominfotik the folder."""
-    return "-".join(_CODE_WORD.findall(folder.lower()))
+    if folder.startswith(HIDDEN_FOLDER_PREFIXES):  # a hidden, trash or backup copy, or a NAS's own folder
+        return ""
+    plain = unicodedata.normalize("NFKD", folder).encode("ascii", "ignore").decode()  # "Café" is cafe
+    return "-".join(_CODE_WORD.findall(plain.lower()))
 
 
 def is_unfinished_upload(filename: str) -> bool:

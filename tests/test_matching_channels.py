@@ -846,6 +846,7 @@ def test_eval_reads_a_folder_of_files_with_labels(tmp_path, capsys):
         ({"items.jsonl": '{"id": "a", "text": "x", "indicators": [35]}\n{"id": "b", '}, "items.jsonl line 2: not JSON"),
         ({"items.jsonl": '{"id": "a", "text": "x", "indicators": [99]}'}, "line 1: the framework has no indicator 99"),
         ({"items.jsonl": '{"id": "a", "text": "x", "indicators": 35}'}, 'line 1: expected one JSON object per line'),
+        ({"items.jsonl": '{"id": "a", "text": "x", "indicators": [true]}'}, "line 1: expected one JSON object"),
         ({"items.jsonl": "\n"}, "no labelled documents in"),
         ({"folder/a.pdf": "%PDF"}, 'labels.json is missing: a folder of files needs labels.json, a JSON object'),
         ({"folder/labels.json": '{"a.pdf": [8]}'}, "entry 'a.pdf': expected labels.json, a JSON object"),

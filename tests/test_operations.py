@@ -1,6 +1,7 @@
 """Running unattended: a run's documents claimed once across workers, a killed run resumed, one run at a time."""
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -8,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 
@@ -23,12 +24,12 @@ import flows.nightly
 import flows.operations
 import flows.pipeline
 from flows.nightly import nightly
-from flows.operations import RUN_SLOT_LEASE_SECONDS, retry_transient
+from flows.operations import retry_transient
 from flows.pipeline import is_transient, processes_for
 from settings import Settings, get_settings
 from storage import layout
 from storage.objects import ObjectNotFound, ObjectStore, StorageError, StoredObject
-from storage.state import DocumentState, RunDocument, RunStatus, SlotHolder, StateStore
+from storage.state import DocumentState, RunDocument, RunStatus, StateStore
 from test_state import postgres_url, state  # noqa: F401  (the state store on SQLite and PostgreSQL)
 
 YEAR = 2026
@@ -40,6 +41,8 @@ SECONDS_PER_DOCUMENT = 0.01
 KILL_AFTER_DOCUMENTS = 3
 SLOW_SECONDS_PER_DOCUMENT = 1.0
 SHORT_LEASE_SECONDS = 0.3
+ORPHANED_AFTER_SECONDS = 1.0  # for the tests of a run slot's holder: silent this long is dead
+SLOT_POLL_SECONDS = 0.1
 LEASES_PER_DOCUMENT = 4  # how many leases the slow document takes: it outlives each, and is still its worker's
 TIMEOUT_SECONDS = 60.0
 
@@ -247,21 +250,45 @@ def test_a_second_run_waits_for_the_run_slot(environment, prefect_harness):
     assert results[0]["counts"]["new"] == 1
 
 
-def test_a_run_slot_left_taken_by_a_killed_run_is_freed_by_the_next_run(environment, prefect_harness, caplog):
+def test_a_run_slot_left_taken_by_a_killed_run_is_freed_by_the_next_run(
+    environment, prefect_harness, caplog, monkeypatch
+):
     """Prefect's lease on the slot died with the killed process (an ephemeral server keeps it in memory): without
-    this, every later run would wait for ever."""
+    this, every later run would wait for ever. Silence is measured on the waiting run's own clock."""
+    monkeypatch.setattr(flows.operations, "ORPHANED_AFTER_SECONDS", ORPHANED_AFTER_SECONDS)
+    monkeypatch.setattr(flows.operations, "SLOT_POLL_SECONDS", SLOT_POLL_SECONDS)
     upload_unreadable(environment, count=1)
     flows.operations.ensure_run_slot(environment.run_slot)
     with get_client(sync_client=True) as client:
         client.update_global_concurrency_limit(environment.run_slot, GlobalConcurrencyLimitUpdate(active_slots=1))
     state = StateStore(environment.state_url())
-    state.hold_slot(environment.run_slot, "killed-run")
-    with state.session() as session:  # it last said it was alive longer ago than a lease
-        session.get(SlotHolder, environment.run_slot).alive_at -= timedelta(seconds=2 * RUN_SLOT_LEASE_SECONDS)
+    state.hold_slot(environment.run_slot, "killed-run")  # and never renewed
     result = nightly(year=YEAR)
     assert result["counts"]["new"] == 1
     assert "held by a run that stopped without freeing it" in caplog.text
     assert not flows.operations.run_slot_taken(environment.run_slot) and state.slot_holder(environment.run_slot) is None
+
+
+def test_a_holder_that_says_it_is_alive_keeps_the_run_slot(environment, prefect_harness, monkeypatch):
+    """However long it runs: a waiting run frees only a slot whose holder fell silent."""
+    monkeypatch.setattr(flows.operations, "ORPHANED_AFTER_SECONDS", ORPHANED_AFTER_SECONDS)
+    monkeypatch.setattr(flows.operations, "SLOT_POLL_SECONDS", SLOT_POLL_SECONDS)
+    flows.operations.ensure_run_slot(environment.run_slot)
+    state = StateStore(environment.state_url())
+    waiting = []
+    second = threading.Thread(target=lambda: waiting.append(
+        flows.operations.wait_for_run_slot(environment, state, "second", logging.getLogger(__name__))))
+    with concurrency(environment.run_slot, occupy=1, strict=True):
+        state.hold_slot(environment.run_slot, "first")
+        second.start()
+        deadline = time.monotonic() + 4 * ORPHANED_AFTER_SECONDS
+        while time.monotonic() < deadline:
+            assert state.renew_slot(environment.run_slot, "first")
+            time.sleep(SLOT_POLL_SECONDS)
+        assert second.is_alive() and state.slot_holder(environment.run_slot).holder == "first"
+        state.release_slot(environment.run_slot, "first")
+    second.join(TIMEOUT_SECONDS)
+    assert waiting == [True]
 
 
 def test_processes_of_one_machine_share_a_run(environment, prefect_harness, monkeypatch):

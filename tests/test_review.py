@@ -233,6 +233,8 @@ def test_a_file_uploaded_several_times_waits_for_one_verdict(catalog):
     [pending] = pending_reviews(uploads, {}, framework)
     assert (pending.claim.key, pending.copies) == (KEY, (copy,))
     assert assess(framework, registry, uploads, YEAR).awaiting_review == 1
+    sector = [audit_report((45, 0.42, "review"), (46, 0.40, "review"))]  # one verdict decides the group
+    assert len(pending_reviews(sector, {}, framework)) == assess(framework, registry, sector, YEAR).awaiting_review == 1
 
 
 # The state store (SQLite and PostgreSQL) ---------------------------------------------------------------------------

@@ -77,6 +77,8 @@ def test_parse_submission_key_inverts_submission_key():
         # a folder named for its office, not its code: kept, and shown to Kominfotik as an unregistered folder
         ("submissions/2024/Dinas Kesehatan/x.pdf", SubmissionKey(2024, "dinas-kesehatan", "x.pdf")),
         ("submissions/2024/bappeda_2026/x.pdf", SubmissionKey(2024, "bappeda-2026", "x.pdf")),
+        ("submissions/2024/Dinas Pendidikan & Kebudayaan/x.pdf", SubmissionKey(2024, "dinas-pendidikan-kebudayaan", "x.pdf")),
+        ("submissions/2024/İnspektorat/x.pdf", SubmissionKey(2024, "inspektorat", "x.pdf")),  # a letter with a mark
     ],
 )
 def test_a_clerks_subfolder_or_capitalised_skpd_folder_is_still_the_skpds_upload(key, parsed):
@@ -92,6 +94,8 @@ def test_a_clerks_subfolder_or_capitalised_skpd_folder_is_still_the_skpds_upload
         "submissions/2024/bappeda/",  # folder placeholder
         "submissions/2024/x.pdf",  # no SKPD
         "submissions/2024/__/x.pdf",  # a folder with no letter or digit
+        "submissions/2024/.bappeda/x.pdf",  # a hidden copy of the SKPD's folder
+        "submissions/2024/#recycle/x.pdf",  # a NAS's recycle bin
         "reports/2024/bappeda/x.pdf",  # another root
         "submissions/2024/" + "dinas-" * 11 + "kesehatan/x.pdf",  # an SKPD folder longer than any code
     ],
