@@ -49,6 +49,11 @@ DOCUMENT_RETRY_BACKOFF_SECONDS = 10  # then 20 s: a restarting S3 server or data
 RUN_ID_TIME_FORMAT = "%Y%m%dT%H%M%S"
 RUN_ID_SUFFIX_CHARS = 8
 STOPPED_MESSAGE = "stopped by a signal (Ctrl-C, SIGTERM) before it finished; the next run does the rest"
+
+
+class RunTakenOver(Exception):
+    """Another run took this run's slot and its remaining documents while it was paused past the slot's lease (its
+    process stopped, its machine asleep): that run publishes the reports, this one must not publish over them."""
 # Artifact keys are stable per year, so the Prefect UI shows each year's summary with its history of runs.
 SUMMARY_ARTIFACT_KEY = "spbe-ringkasan-kota-{year}"
 RANKING_ARTIFACT_KEY = "spbe-peringkat-skpd-{year}"
@@ -230,10 +235,15 @@ def run_year(
             process_here(settings, run_id, force, len(pending), progress, pipeline)
             finish_claimed_elsewhere(pipeline, run_id, force, progress, log)
         stopwatch.lap("process")
+        if not pipeline.still_running(run_id, log):
+            raise RunTakenOver(f"run {run_id} was taken over by another run while it was paused; that run publishes "
+                               "the reports, so this one publishes none")
         documents = state.run_documents(run_id)
         totals = RunTotals.of_documents(documents, removed=len(removed))
         city, publication = assess_and_publish(pipeline, year, indicator_filter, run_id)
         stopwatch.lap("publish")
+    except RunTakenOver:
+        raise  # its status is the one the run that took over gave it
     except Exception as error:
         state.finish_run(run_id, RunStatus.FAILED, totals.as_dict(), str(error))
         raise

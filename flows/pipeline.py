@@ -200,7 +200,7 @@ class Pipeline:
         """
         process = process or (lambda obj: self.process(obj, run_id, force))
         taken = 0
-        while self._still_running(run_id, log) and (
+        while self.still_running(run_id, log) and (
             claimed := self.state.claim_document(run_id, worker, self.settings.claim_lease_seconds)
         ) is not None:
             taken += 1
@@ -243,7 +243,7 @@ class Pipeline:
             f"the claim on {key}", log, times=LEASES_PER_DOCUMENT * RENEWALS_PER_LEASE,
         )  # fmt: skip
 
-    def _still_running(self, run_id: str, log: Log) -> bool:
+    def still_running(self, run_id: str, log: Log) -> bool:
         """Whether the run still wants documents: one stopped by the operator (Ctrl-C, SIGTERM) or failed is marked so
         by its process, and its workers stop after the document in hand instead of draining the whole list."""
         run = self.state.run(run_id)

@@ -302,6 +302,23 @@ def test_processes_of_one_machine_share_a_run(environment, prefect_harness, monk
     assert all(not worker.endswith(f":{os.getpid()}") for worker in result["workers"])  # in the pool's processes
 
 
+def test_a_run_taken_over_while_it_was_paused_publishes_nothing(environment, prefect_harness, monkeypatch):
+    """Paused past its slot's lease, it finds another run has taken over: that run's reports must stand."""
+    upload_unreadable(environment, count=1)
+    process = flows.pipeline.Pipeline.process
+
+    def paused_and_taken_over(pipeline, obj, run_id, force=False):
+        pipeline.state.interrupt_unfinished_runs("the-run-that-took-over")  # what that run does as it starts
+        return process(pipeline, obj, run_id, force)
+
+    monkeypatch.setattr(flows.pipeline.Pipeline, "process", paused_and_taken_over)
+    with pytest.raises(flows.nightly.RunTakenOver, match="publishes none"):
+        nightly(year=YEAR)
+    [run] = StateStore(environment.state_url()).runs(limit=1)
+    assert run.status == RunStatus.INTERRUPTED and "took over" in run.message
+    assert not list(ObjectStore.from_settings(environment).list_objects(f"reports/{YEAR}/"))
+
+
 def test_a_document_is_retried_when_storage_does_not_answer(environment, prefect_harness, monkeypatch):
     upload_unreadable(environment, count=1)
     monkeypatch.setattr(flows.nightly, "process_submission", flows.nightly.process_submission.with_options(
