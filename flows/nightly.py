@@ -49,14 +49,14 @@ DOCUMENT_RETRY_BACKOFF_SECONDS = 10  # then 20 s: a restarting S3 server or data
 RUN_ID_TIME_FORMAT = "%Y%m%dT%H%M%S"
 RUN_ID_SUFFIX_CHARS = 8
 STOPPED_MESSAGE = "stopped by a signal (Ctrl-C, SIGTERM) before it finished; the next run does the rest"
+# Artifact keys are stable per year, so the Prefect UI shows each year's summary with its history of runs.
+SUMMARY_ARTIFACT_KEY = "spbe-ringkasan-kota-{year}"
+RANKING_ARTIFACT_KEY = "spbe-peringkat-skpd-{year}"
 
 
 class RunTakenOver(Exception):
     """Another run took this run's slot and its remaining documents while it was paused past the slot's lease (its
     process stopped, its machine asleep): that run publishes the reports, this one must not publish over them."""
-# Artifact keys are stable per year, so the Prefect UI shows each year's summary with its history of runs.
-SUMMARY_ARTIFACT_KEY = "spbe-ringkasan-kota-{year}"
-RANKING_ARTIFACT_KEY = "spbe-peringkat-skpd-{year}"
 
 
 @task(

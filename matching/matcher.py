@@ -170,10 +170,10 @@ class IndicatorIndex:
         self.vectors = embedder.encode(texts)
         self.terms = TermIndex(self.profiles)
         self.activity_index = TermIndex(self.profiles, lambda profile: profile.terms + profile.activity_terms)
-        self.practice_documents = [profile.practice_document for profile in self.profiles]
-        self.practice_document_parts = [  # per indicator, each part's patterns
-            [[phrase_pattern(word) for word in part] for part in document.parts] if document else []
-            for document in self.practice_documents
+        self.practice_documents = [  # per indicator: how many parts it needs, and each part's patterns (none: no rule)
+            (document.at_least, [[phrase_pattern(word) for word in part] for part in document.parts])
+            if (document := profile.practice_document) else (0, [])
+            for profile in self.profiles
         ]
         self.bm25 = ProfileBM25(self.profiles, profile_set.generic_words)
         self.is_policy = np.array([profile.kind is IndicatorKind.POLICY for profile in self.profiles], dtype=float)
@@ -386,9 +386,8 @@ def practice_documents(structure: DocumentStructure, index: IndicatorIndex) -> n
         return np.zeros(len(index.indicators), dtype=bool)
     content = structure.content.lower()
     return np.array([
-        document is not None
-        and sum(any(pattern.search(content) for pattern in part) for part in parts) >= document.at_least
-        for document, parts in zip(index.practice_documents, index.practice_document_parts)
+        bool(parts) and sum(any(pattern.search(content) for pattern in part) for part in parts) >= at_least
+        for at_least, parts in index.practice_documents
     ])  # fmt: skip
 
 

@@ -93,8 +93,7 @@ class EvidenceRow:
     @property
     def document_label(self) -> str:
         """The file as the reader finds it: its name, who uploaded it if not the reader, and its other names."""
-        uploader = UPLOADER_LABEL.format(name=self.uploaded_by) if self.uploaded_by else ""
-        return f"{self.filename}{uploader}{self.copies_note}"
+        return f"{self.filename}{uploader_label(self.uploaded_by)}{self.copies_note}"
 
     @property
     def copies_note(self) -> str:
@@ -321,10 +320,7 @@ def evidence_row(
         document_year=dated.year if dated else None,
         date_phrase=dated.phrase if dated else "",
         reason=reason(item),
-        copies=tuple(
-            copy.filename + (UPLOADER_LABEL.format(name=name) if (name := uploader(copy, reader, names)) else "")
-            for copy in copies
-        ),
+        copies=tuple(copy.filename + uploader_label(uploader(copy, reader, names)) for copy in copies),
     )
 
 
@@ -333,10 +329,14 @@ def uploader(item: Evidence, reader: str | None, names: Mapping[str, str]) -> st
     return None if item.skpd == reader else names.get(item.skpd, item.skpd)
 
 
+def uploader_label(name: str | None) -> str:
+    """What follows a file name the reader's SKPD did not upload: " (diunggah oleh Bappeda)"; nothing when it did."""
+    return UPLOADER_LABEL.format(name=name) if name else ""
+
+
 def rejection(item: Evidence, reader: str | None, names: Mapping[str, str]) -> str:
     """A reviewer's rejection as the reader sees it: 'audit.pdf ditolak oleh peninjau Rina ...: belum ditandatangani'."""
-    name = uploader(item, reader, names)
-    said = REJECTED_LABEL.format(filename=item.filename, uploader=UPLOADER_LABEL.format(name=name) if name else "",
+    said = REJECTED_LABEL.format(filename=item.filename, uploader=uploader_label(uploader(item, reader, names)),
                                  reviewer=item.reviewer)
     return f"{said}: {item.review_note}" if item.review_note else said
 
