@@ -36,7 +36,9 @@ class Embedder:
 
     def __init__(self, model_name: str, prompt: str, batch_size: int) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # a bar per load floods a nightly run's log; the line below says it
         location = resolve_model(model_name)
         if Path(location).is_dir():
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
