@@ -48,9 +48,13 @@ def render_city_html(summary: CitySummary, heatmap_png: bytes, generated_at: str
     )
 
 
+# An SKPD with no file of its own may still have evidence: another SKPD's upload that supports its indicators.
+COVERAGE_LEGEND = "Bukti suatu indikator bisa berasal dari berkas SKPD itu sendiri atau dari berkas SKPD lain."
+
+
 def coverage_table(city: CityCompleteness) -> str:
     """Plain-text table for the terminal: per SKPD and city-wide, indicators by evidence state."""
-    header = ("SKPD", "ada bukti", "perlu ditinjau", "belum ada bukti", "berkas")
+    header = ("SKPD", "ada bukti", "perlu ditinjau", "belum ada bukti", "berkas sendiri")
     rows = [
         (
             item.skpd.code,
@@ -74,4 +78,4 @@ def coverage_table(city: CityCompleteness) -> str:
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * width for width in widths))
     lines.insert(len(lines) - 1, lines[1])
-    return "\n".join(lines)
+    return "\n".join([*lines, COVERAGE_LEGEND])
