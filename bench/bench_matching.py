@@ -83,7 +83,7 @@ def rematch(documents: list[str], settings: Settings, work: Path) -> None:
 
     def run(pipe: Pipeline, run_id: str) -> float:
         started = time.perf_counter()
-        for obj in pipe.discover(YEAR):
+        for obj in pipe.discover(YEAR).objects:
             pipe.process(obj, run_id)
         return time.perf_counter() - started
 

@@ -30,7 +30,7 @@ from flows.operations import (
     start_helpers,
 )
 from flows.pipeline import (
-    Log, Outcome, Pipeline, Processed, RunTotals, processes_for, share_cores, totals_line, worker_name,
+    Discovery, Log, Outcome, Pipeline, Processed, RunTotals, processes_for, share_cores, totals_line, worker_name,
 )
 from flows.review import publish_work_list
 from flows.send_reports import send_reports as send_reports_flow
@@ -63,7 +63,7 @@ class RunTakenOver(Exception):
     cache_policy=NO_CACHE, retries=STORAGE_RETRIES, retry_delay_seconds=STORAGE_RETRY_DELAYS,
     retry_condition_fn=retry_transient,
 )  # fmt: skip
-def discover_submissions(pipeline: Pipeline, year: int, skpd: set[str] | None) -> list[StoredObject]:
+def discover_submissions(pipeline: Pipeline, year: int, skpd: set[str] | None) -> Discovery:
     return pipeline.discover(year, skpd)
 
 
@@ -132,9 +132,9 @@ def finish_claimed_elsewhere(pipeline: Pipeline, run_id: str, force: bool, progr
     retry_condition_fn=retry_transient,
 )  # fmt: skip
 def assess_and_publish(
-    pipeline: Pipeline, year: int, indicators: set[int] | None, run_id: str
+    pipeline: Pipeline, year: int, indicators: set[int] | None, run_id: str, loose: list[str]
 ) -> tuple[CityCompleteness, Publication]:
-    city = pipeline.assess(year, indicators)
+    city = pipeline.assess(year, indicators, loose)
     return city, pipeline.publish_reports(city, run_id)
 
 
@@ -216,7 +216,8 @@ def run_year(
     stopwatch = Stopwatch()
     totals = RunTotals()
     try:
-        objects = discover_submissions(pipeline, year, skpd_filter)
+        discovery = discover_submissions(pipeline, year, skpd_filter)
+        objects = discovery.objects
         removed = pipeline.mark_removed(year, objects, skpd_filter)
         pending, current = pipeline.triage(year, objects, force)
         state.add_run_documents(run_id, pending, {key: (Outcome.UNCHANGED, status) for key, status in current.items()})
@@ -240,7 +241,7 @@ def run_year(
                                "the reports, so this one publishes none")
         documents = state.run_documents(run_id)
         totals = RunTotals.of_documents(documents, removed=len(removed))
-        city, publication = assess_and_publish(pipeline, year, indicator_filter, run_id)
+        city, publication = assess_and_publish(pipeline, year, indicator_filter, run_id, discovery.loose)
         stopwatch.lap("publish")
     except RunTakenOver:
         raise  # its status is the one the run that took over gave it

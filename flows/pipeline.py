@@ -61,6 +61,14 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class Discovery:
+    """A year's submissions, and the file names of uploads put into no SKPD's folder (the city summary lists them)."""
+
+    objects: list[StoredObject]
+    loose: list[str]
+
+
+@dataclass(frozen=True)
 class Processed:
     key: str
     outcome: Outcome
@@ -137,12 +145,15 @@ class Pipeline:
         self.limits = ExtractionLimits.from_settings(settings)
 
     # Discover
-    def discover(self, year: int, skpd: set[str] | None = None) -> list[StoredObject]:
-        """Objects in the submissions layout of the year (optionally some SKPD); others are logged and left alone."""
-        found = []
+    def discover(self, year: int, skpd: set[str] | None = None) -> Discovery:
+        """Objects in the submissions layout of the year (optionally some SKPD), and the uploads that missed every
+        SKPD's folder; others are logged and left alone."""
+        found, loose = [], []
         for obj in self.store.list_objects(layout.submission_prefix(year)):
             parsed = layout.parse_submission_key(obj.key)
             if parsed is None:
+                if name := layout.loose_upload_name(obj.key):
+                    loose.append(name)
                 logger.warning("ignoring %s: not submissions/{year}/{skpd}/{file}", obj.key)
                 continue
             if layout.is_unfinished_upload(parsed.filename):
@@ -153,7 +164,7 @@ class Pipeline:
             if self.registry.find(parsed.skpd) is None:
                 logger.warning("%s: SKPD %r is not in the registry %s", obj.key, parsed.skpd, self.settings.skpd_file)
             found.append(obj)
-        return found
+        return Discovery(found, loose)
 
     def mark_removed(self, year: int, present: list[StoredObject], skpd: set[str] | None) -> list[str]:
         return self.state.mark_removed(year, {obj.key for obj in present}, skpd)
@@ -341,9 +352,11 @@ class Pipeline:
         return chunks, vectors, len(chunks)
 
     # Assess and publish
-    def assess(self, year: int, indicators: set[int] | None = None) -> CityCompleteness:
+    def assess(
+        self, year: int, indicators: set[int] | None = None, loose: Iterable[str] = ()
+    ) -> CityCompleteness:
         return assess(self.framework, self.registry, self.state.submissions(year), year, indicators,
-                      verdicts=self.state.verdicts(self.framework.id))
+                      verdicts=self.state.verdicts(self.framework.id), loose=loose)
 
     def publish_reports(self, city: CityCompleteness, run_id: str) -> Publication:
         """Each SKPD's report and the city summary in every format: versioned under the run, the latest, a local copy."""

@@ -1,7 +1,7 @@
 """Completeness: which indicators have evidence, city-wide and for each SKPD's responsibilities."""
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -99,6 +99,8 @@ class CityCompleteness:
     # uploads in a folder of no SKPD in the registry (a typo, a unit not yet listed): they count city-wide, but no
     # SKPD's report shows them, so Kominfotik is told
     unregistered: list[tuple[str, Upload]] = field(default_factory=list)  # (the folder's code, the upload)
+    # the file names of uploads put into no SKPD's folder at all: not read, so Kominfotik is told to move them
+    loose: list[str] = field(default_factory=list)
 
     def count(self, state: EvidenceState) -> int:
         return sum(1 for coverage in self.coverage if coverage.state is state)
@@ -111,12 +113,14 @@ def assess(
     year: int,
     indicators: Collection[int] | None = None,
     verdicts: Verdicts | None = None,
+    loose: Iterable[str] = (),
 ) -> CityCompleteness:
     """Collect every supports/review match of the year per indicator, then view it per SKPD.
 
     A match counts for every indicator of its group (the sector-service slots share evidence), and each
     document appears once per indicator, with its best match. A reviewer's verdict stands above the matcher's
-    decision: an accepted document supports the indicator, a rejected one is no evidence for it.
+    decision: an accepted document supports the indicator, a rejected one is no evidence for it. `loose` names the
+    uploads found in no SKPD's folder, which only the city summary lists.
     """
     selected = [ind for ind in framework.indicators if indicators is None or ind.number in indicators]
     coverage = {ind.number: IndicatorCoverage(ind) for ind in selected}
@@ -150,7 +154,7 @@ def assess(
         if registry.find(sub.skpd) is None
     ]
     return CityCompleteness(year=year, coverage=list(coverage.values()), skpd=per_skpd, partial=partial,
-                            awaiting_review=awaiting, unregistered=unregistered)
+                            awaiting_review=awaiting, unregistered=unregistered, loose=sorted(loose))
 
 
 def document_verdicts(verdicts: Verdicts, submission: Submission) -> Mapping[int, Verdict]:

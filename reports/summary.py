@@ -108,6 +108,7 @@ class CitySummary:
     grid: HeatmapGrid
     awaiting_review: int = field(default=0, metadata={ADDED_LATER: True})  # matches no reviewer has decided yet
     unregistered: tuple[UnregisteredUpload, ...] = field(default=(), metadata={ADDED_LATER: True})
+    loose: tuple[str, ...] = field(default=(), metadata={ADDED_LATER: True})  # uploads in no SKPD's folder
 
     @property
     def awaiting_review_line(self) -> str:
@@ -122,6 +123,13 @@ class CitySummary:
         return (f"Berkas di folder SKPD yang tidak ada di daftar SKPD: {len(self.unregistered)} (folder {folders}); "
                 "berkas ini dihitung sebagai bukti kota, tetapi tidak masuk laporan SKPD mana pun: pindahkan ke "
                 "folder SKPD yang benar, atau tambahkan SKPD-nya ke daftar SKPD")
+
+    @property
+    def loose_line(self) -> str:
+        """Uploads no run reads, for Kominfotik to move into the folder of the SKPD that sent them."""
+        return (f"Berkas di luar folder SKPD: {len(self.loose)} ({', '.join(self.loose)}); berkas ini tidak dibaca "
+                f"dan tidak dihitung sebagai bukti: pindahkan ke folder SKPD pengirimnya (submissions/{self.year}/"
+                "<kode SKPD>/)")
 
     def count(self, state: EvidenceState) -> int:
         return sum(1 for item in self.indicators if item.state is state)
@@ -173,6 +181,7 @@ class CitySummary:
             f"Berkas tidak dapat dibaca: {len(self.unreadable)}",
             self.awaiting_review_line,
             *([self.unregistered_line] if self.unregistered else []),
+            *([self.loose_line] if self.loose else []),
             "",
             "Peringkat SKPD (persen indikator ada bukti):",
             *(f"{place}. {rank.name}: {rank.percent}%" for place, rank in enumerate(self.ranking, start=1)),
@@ -253,6 +262,7 @@ def city_summary(
             UnregisteredUpload(folder, upload.filename, status_label(upload.status))
             for folder, upload in city.unregistered
         ),
+        loose=tuple(city.loose),
     )
 
 
@@ -277,6 +287,7 @@ def summary_markdown(summary: CitySummary) -> str:
         f"tanggal bukti tidak diketahui: {len(summary.unknown_age)} indikator.",
         f"{summary.awaiting_review_line}.",
         *([f"{summary.unregistered_line}."] if summary.unregistered else []),
+        *([f"{summary.loose_line}."] if summary.loose else []),
         "",
         "## Cakupan per domain dan aspek",
         "",

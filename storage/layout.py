@@ -32,6 +32,7 @@ _EXTENSION = re.compile(r"[a-z0-9]+")
 _PATH_SEPARATORS = re.compile(r"[\\/]")
 _NOT_FILENAMES = frozenset({"", ".", ".."})
 _SUBMISSION_KEY_PARTS = 4
+_LOOSE_KEY_PARTS = 3  # submissions/{year}/{filename}: an upload that missed its SKPD's folder
 # Files that are never a finished upload: parts and temporaries of upload tools, editors' lock files
 # (".~lock.Notulen.docx#", "~$Notulen.docx"), hidden files.
 TEMPORARY_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload")
@@ -83,6 +84,19 @@ def parse_submission_key(key: str) -> SubmissionKey | None:
     ):
         return None
     return SubmissionKey(year=int(year), skpd=skpd, filename=SEPARATOR.join(path))
+
+
+def loose_upload_name(key: str) -> str | None:
+    """The file name of an upload put straight into a year's submissions folder, in no SKPD's folder
+    ("submissions/2026/Perwal.pdf"): no SKPD's evidence, so it is shown to Kominfotik to move. None for any other key,
+    a folder placeholder, or a part or lock file."""
+    parts = key.split(SEPARATOR)
+    if len(parts) != _LOOSE_KEY_PARTS:
+        return None
+    root, year, name = parts
+    if root != SUBMISSIONS_ROOT or not _YEAR.fullmatch(year) or name.strip() in _NOT_FILENAMES:
+        return None
+    return None if is_unfinished_upload(name) else name
 
 
 def folder_code(folder: str) -> str:

@@ -208,7 +208,7 @@ import sys, time
 from flows.pipeline import Pipeline
 from settings import get_settings
 pipeline, run_id = Pipeline(get_settings()), sys.argv[1]
-pending, _ = pipeline.triage({YEAR}, pipeline.discover({YEAR}), force=False)
+pending, _ = pipeline.triage({YEAR}, pipeline.discover({YEAR}).objects, force=False)
 pipeline.state.start_run(run_id, {YEAR}, {{}})
 pipeline.state.add_run_documents(run_id, pending, done={{}})
 def slowly(obj):

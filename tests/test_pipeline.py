@@ -11,6 +11,7 @@ from minio import Minio
 
 from flows.pipeline import Outcome, Pipeline, RunTotals
 from reports.completeness import EvidenceState
+from reports.publish import CITY_SUMMARY
 from reports.review import record_verdict
 from settings import Settings
 from spbe_evidence.samples import load_samples, write_sample
@@ -33,11 +34,11 @@ def upload_samples(pipeline: Pipeline, tmp_path) -> dict[str, str]:
 
 def run(pipeline: Pipeline, run_id: str, force: bool = False) -> RunTotals:
     """What the nightly flow does, minus Prefect."""
-    objects = pipeline.discover(YEAR)
-    totals = RunTotals(removed=len(pipeline.mark_removed(YEAR, objects, None)))
-    for obj in objects:
+    discovery = pipeline.discover(YEAR)
+    totals = RunTotals(removed=len(pipeline.mark_removed(YEAR, discovery.objects, None)))
+    for obj in discovery.objects:
         totals.add(pipeline.process(obj, run_id, force))
-    pipeline.publish_reports(pipeline.assess(YEAR), run_id)
+    pipeline.publish_reports(pipeline.assess(YEAR, loose=discovery.loose), run_id)
     return totals
 
 
@@ -192,9 +193,17 @@ def test_reports_are_written_per_skpd_in_the_bucket_and_locally(pipeline, first_
         assert pipeline.store.exists(layout.report_key(YEAR, "run-1", skpd.code, "html"))
 
 
-def test_keys_outside_the_layout_are_ignored(pipeline, first_run):
-    pipeline.store.put_bytes(f"submissions/{YEAR}/catatan.txt", b"bukan kiriman")
-    assert all(obj.key != f"submissions/{YEAR}/catatan.txt" for obj in pipeline.discover(YEAR))
+def test_an_upload_in_no_skpd_folder_is_not_read_but_the_city_summary_lists_it(pipeline, tmp_path):
+    """A clerk's file dropped straight into the year's folder is no SKPD's evidence; Kominfotik is told to move it."""
+    upload_samples(pipeline, tmp_path)
+    pipeline.store.put_bytes(f"submissions/{YEAR}/Perwal-SPBE.pdf", b"%PDF-1.4")
+    pipeline.store.put_bytes(f"submissions/{YEAR}/~$Notulen.docx", b"kunci")  # an editor's lock file: not listed
+    discovery = pipeline.discover(YEAR)
+    assert all(obj.key != f"submissions/{YEAR}/Perwal-SPBE.pdf" for obj in discovery.objects)
+    assert discovery.loose == ["Perwal-SPBE.pdf"]
+    run(pipeline, "run-1")
+    summary = pipeline.store.get_bytes(layout.latest_report_key(YEAR, CITY_SUMMARY, "html")).decode()
+    assert "Berkas di luar folder SKPD: 1 (Perwal-SPBE.pdf)" in summary and f"submissions/{YEAR}/&lt;kode SKPD&gt;/" in summary
 
 
 def test_an_upload_in_a_subfolder_or_a_capitalised_skpd_folder_counts_for_the_skpd(pipeline, tmp_path):
@@ -212,4 +221,5 @@ def test_an_upload_in_a_subfolder_or_a_capitalised_skpd_folder_counts_for_the_sk
 def test_an_editors_lock_file_or_an_unfinished_part_is_no_upload(pipeline, name):
     key = layout.submission_key(YEAR, "bappeda", name)
     pipeline.store.put_bytes(key, b"bukan kiriman")
-    assert key not in {obj.key for obj in pipeline.discover(YEAR)}
+    discovery = pipeline.discover(YEAR)
+    assert key not in {obj.key for obj in discovery.objects} and not discovery.loose

@@ -15,6 +15,7 @@ from storage.layout import (
     SubmissionKey,
     extraction_key,
     latest_report_key,
+    loose_upload_name,
     parse_submission_key,
     report_key,
     submission_key,
@@ -102,6 +103,21 @@ def test_a_clerks_subfolder_or_capitalised_skpd_folder_is_still_the_skpds_upload
 )
 def test_parse_submission_key_returns_none_outside_the_layout(key):
     assert parse_submission_key(key) is None
+
+
+@pytest.mark.parametrize(
+    ("key", "name"),
+    [
+        ("submissions/2024/Perwal SPBE.pdf", "Perwal SPBE.pdf"),  # dropped into the year, in no SKPD's folder
+        ("submissions/2024/bappeda/x.pdf", None),  # an SKPD's upload
+        ("submissions/2024/", None),  # the year's folder placeholder
+        ("submissions/2024/~$Notulen.docx", None),  # an editor's lock file
+        ("submissions/20x4/x.pdf", None),  # no year
+        ("reports/2024/x.pdf", None),  # another root
+    ],
+)
+def test_an_upload_in_no_skpd_folder_is_told_apart(key, name):
+    assert loose_upload_name(key) == name
 
 
 def test_extraction_key():
