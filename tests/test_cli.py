@@ -57,7 +57,7 @@ def test_match_gives_candidates_best_first_with_page_and_passage(capsys, sample_
 
 @pytest.mark.parametrize(
     ("filename", "status"),
-    [("Scan-SOP-Parkir.pdf", "corrupt"), ("Daftar-Produk-Hukum.xls", "unsupported"), ("kosong.pdf", "empty")],
+    [("SOP-Parkir-terpotong.pdf", "corrupt"), ("Daftar-Produk-Hukum.xls", "unsupported"), ("kosong.pdf", "empty")],
 )
 def test_match_gives_bad_files_a_status_and_a_message_with_exit_code_0(capsys, sample_files, filename, status):
     [result] = match_json(capsys, sample_files[filename])

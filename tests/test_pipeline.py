@@ -172,10 +172,10 @@ def test_an_upload_over_the_size_limit_is_too_large_without_download(settings, t
 
 def test_unreadable_uploads_keep_their_original_and_get_a_message(pipeline, first_run, settings):
     rows = {s.filename: s for s in pipeline.state.submissions(YEAR)}
-    assert rows["Scan-SOP-Parkir.pdf"].status == "corrupt"
+    assert rows["SOP-Parkir-terpotong.pdf"].status == "corrupt"
     assert rows["Daftar-Produk-Hukum.xls"].status == "unsupported"
     assert "PDF atau DOCX" in rows["Daftar-Produk-Hukum.xls"].message
-    assert pipeline.store.exists(rows["Scan-SOP-Parkir.pdf"].key)
+    assert pipeline.store.exists(rows["SOP-Parkir-terpotong.pdf"].key)
 
 
 def test_extracted_text_is_kept_in_the_bucket_with_page_numbers(pipeline, first_run):

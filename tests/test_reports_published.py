@@ -58,11 +58,11 @@ def test_the_published_pdf_and_xlsx_open(published_reports, store):
     dishub = next(report for report in published_reports["reports"] if report["skpd"] == "dishub")
     pdf = pypdfium2.PdfDocument(store.get_bytes(dishub["files"]["pdf"]["key"]))
     text = "\n".join(pdf[number].get_textpage().get_text_range() for number in range(len(pdf)))
-    assert "Dinas Perhubungan" in text and "Scan-SOP-Parkir.pdf" in text
+    assert "Dinas Perhubungan" in text and "SOP-Parkir-terpotong.pdf" in text
     workbook = load_workbook(io.BytesIO(store.get_bytes(dishub["files"]["xlsx"]["key"])))
     assert [row[0] for row in workbook["Indikator"].iter_rows(min_row=2, values_only=True)] == [46]
     assert [row[0] for row in workbook["Berkas bermasalah"].iter_rows(min_row=2, values_only=True)] == [
-        "Scan-SOP-Parkir.pdf"]  # fmt: skip
+        "SOP-Parkir-terpotong.pdf"]  # fmt: skip
 
 
 def test_the_dashboard_heatmap_and_city_workbook_are_stored_with_the_reports(published_reports, store):
@@ -84,7 +84,7 @@ def test_the_dashboard_renders_in_headless_chromium(published_reports, tmp_path)
     dom = subprocess.run([*browse, "--dump-dom", uri], capture_output=True, text=True,
                          timeout=CHROMIUM_TIMEOUT_SECONDS, check=True).stdout  # fmt: skip
     assert "Ringkasan Kelengkapan Data Dukung Evaluasi SPBE 2026" in dom
-    assert "Peringkat SKPD menurut kelengkapan" in dom and "Scan-SOP-Parkir.pdf" in dom
+    assert "Peringkat SKPD menurut kelengkapan" in dom and "SOP-Parkir-terpotong.pdf" in dom
     screenshot = tmp_path / "dashboard.png"
     subprocess.run([*browse, "--window-size=1200,1600", f"--screenshot={screenshot}", uri],
                    capture_output=True, timeout=CHROMIUM_TIMEOUT_SECONDS, check=True)  # fmt: skip
