@@ -273,6 +273,7 @@ def run_year(
         "city_summary": city_files,
         "manifest": publication.manifest_key,
         "coverage_table": coverage_table(city),
+        "outside_skpd_folders": discovery.loose,
     }
 
 

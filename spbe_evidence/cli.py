@@ -210,6 +210,8 @@ def print_run_result(result: dict) -> None:
     dashboard = result["dashboard"]
     print(f"\nCity dashboard (Kominfotik):\n  {dashboard['key']}\n  {dashboard['local_path']}")
     print("\nCoverage (indicators per state):\n" + result["coverage_table"])
+    if loose := result["outside_skpd_folders"]:
+        print(f"\nNot read, in no SKPD's folder (move each into its SKPD's folder): {', '.join(loose)}")
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -52,10 +52,12 @@ def test_the_relays_rerun_for_a_folder_of_no_registered_skpd_processes_it(enviro
 
 
 def test_run_and_status_commands_show_reports_and_coverage(submitted, capsys):
+    ObjectStore.from_settings(submitted).put_bytes(f"submissions/{YEAR}/Notulen-Rapat.pdf", b"%PDF-1.4")
     assert main(["run", "--year", str(YEAR)]) == EXIT_OK
     out = capsys.readouterr().out
     assert f"reports/{YEAR}/" in out and "inspektorat.html" in out
     assert "ada bukti" in out and "belum ada bukti" in out
+    assert "Not read, in no SKPD's folder (move each into its SKPD's folder): Notulen-Rapat.pdf" in out
     assert main(["status", "--year", str(YEAR)]) == EXIT_OK
     status = capsys.readouterr().out
     assert f"Year {YEAR}: {len(load_samples())} submissions" in status
