@@ -177,12 +177,15 @@ def nightly(
     force: bool = False,
     send_reports: bool = False,
     helpers: int = 0,
+    accept_empty: bool = False,
 ) -> dict:
     """Read what SKPD submitted for the year, match what changed, and publish each SKPD's completeness report.
 
     `skpd` limits the run to those SKPD's submissions and `indicators` the reports to those indicators; `force`
     reads and embeds again what did not change; `send_reports` e-mails the reports whose content changed afterwards
-    (the spbe-send-reports flow); `helpers` asks that many more workers of the pool to share the documents.
+    (the spbe-send-reports flow); `helpers` asks that many more workers of the pool to share the documents;
+    `accept_empty` lets a bucket without any of the year's submissions remove every one (else the run refuses: a
+    wrong bucket would empty every SKPD's report).
     """
     logger = get_run_logger()
     settings = get_settings()
@@ -195,7 +198,7 @@ def nightly(
         logger.warning("SKPD %s not in the registry %s: only the uploads in their folders are processed (none, if the "
                        "code is a typo)", ", ".join(unknown), settings.skpd_file)
     with run_slot(settings, pipeline.state, logger):
-        result = run_year(pipeline, year, skpd, indicators, force, helpers, logger)
+        result = run_year(pipeline, year, skpd, indicators, force, helpers, logger, accept_empty)
     if send_reports:
         result["deliveries"] = send_reports_flow(year=year)
     return result
@@ -203,7 +206,7 @@ def nightly(
 
 def run_year(
     pipeline: Pipeline, year: int, skpd: list[str] | None, indicators: list[int] | None, force: bool, helpers: int,
-    log: Log,
+    log: Log, accept_empty: bool = False,
 ) -> dict:  # fmt: skip
     """The run itself, inside the run slot: its to-do list, the processing, the totals and the reports."""
     settings, state = pipeline.settings, pipeline.state
@@ -218,7 +221,7 @@ def run_year(
     try:
         discovery = discover_submissions(pipeline, year, skpd_filter)
         objects = discovery.objects
-        removed = pipeline.mark_removed(year, objects, skpd_filter)
+        removed = pipeline.mark_removed(year, objects, skpd_filter, accept_empty)
         pending, current = pipeline.triage(year, objects, force)
         state.add_run_documents(run_id, pending, {key: (Outcome.UNCHANGED, status) for key, status in current.items()})
         for key, status in current.items():

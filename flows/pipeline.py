@@ -60,6 +60,10 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"
 
 
+class NothingListed(StorageError):
+    """The bucket lists none of the year's submissions while some count: a wrong bucket, most likely."""
+
+
 @dataclass(frozen=True)
 class Discovery:
     """A year's submissions, and the file names of uploads put into no SKPD's folder (the city summary lists them)."""
@@ -166,7 +170,21 @@ class Pipeline:
             found.append(obj)
         return Discovery(found, loose)
 
-    def mark_removed(self, year: int, present: list[StoredObject], skpd: set[str] | None) -> list[str]:
+    def mark_removed(
+        self, year: int, present: list[StoredObject], skpd: set[str] | None, accept_empty: bool = False
+    ) -> list[str]:
+        """Submissions no longer in the bucket stop counting. A listing with none of the year's submissions, while
+        some count, is refused unless `accept_empty`: it is far likelier a wrong bucket or endpoint than every SKPD
+        deleting every upload, and it would publish empty reports to every SKPD."""
+        if not present and not accept_empty:
+            counted = [sub for sub in self.state.submissions(year) if skpd is None or sub.skpd in skpd]
+            if counted:
+                raise NothingListed(
+                    f"bucket {self.store.bucket} at {self.store.endpoint} holds no submissions for {year}, yet "
+                    f"{len(counted)} count as evidence until now: nothing was marked removed and no report published. "
+                    "Check SPBE_S3_ENDPOINT and SPBE_S3_BUCKET; if every upload was really deleted, run again with "
+                    "--accept-empty"
+                )
         return self.state.mark_removed(year, {obj.key for obj in present}, skpd)
 
     def triage(self, year: int, objects: list[StoredObject], force: bool) -> tuple[list[StoredObject], dict[str, str]]:

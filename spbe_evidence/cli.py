@@ -115,6 +115,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--indicator", action="append", type=int, default=None, metavar="N",
                         help="report only this indicator (repeatable)")
     parser.add_argument("--force", action="store_true", help="extract and embed again even if unchanged")
+    parser.add_argument("--accept-empty", action="store_true",
+                        help="a bucket without any of the year's submissions removes them all (else the run refuses)")
 
 
 def cmd_match(args: argparse.Namespace) -> int:
@@ -183,7 +185,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.nightly import nightly
 
     check_selection(get_settings(), skpd=args.skpd or (), indicators=args.indicator or ())
-    result = nightly(year=args.year, skpd=args.skpd, indicators=args.indicator, force=args.force)
+    result = nightly(year=args.year, skpd=args.skpd, indicators=args.indicator, force=args.force,
+                     accept_empty=args.accept_empty)
     print_run_result(result)
     return EXIT_OK
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from flows.nightly import nightly
-from spbe_evidence.cli import EXIT_OK, main
+from settings import get_settings
+from spbe_evidence.cli import EXIT_FAILED, EXIT_OK, main
 from spbe_evidence.demo import upload_samples
 from spbe_evidence.samples import load_samples, write_sample
 from storage.objects import ObjectStore
@@ -62,3 +63,15 @@ def test_run_and_status_commands_show_reports_and_coverage(submitted, capsys):
     status = capsys.readouterr().out
     assert f"Year {YEAR}: {len(load_samples())} submissions" in status
     assert "corrupt" in status and "Recent runs:" in status
+
+
+def test_a_run_on_a_bucket_without_the_years_submissions_refuses_and_publishes_nothing(submitted, monkeypatch, capsys):
+    nightly(year=YEAR)
+    empty = ObjectStore.from_settings(submitted.model_copy(update={"s3_bucket": f"{submitted.s3_bucket}-salah"}))
+    empty.ensure_bucket()
+    monkeypatch.setenv("SPBE_S3_BUCKET", empty.bucket)
+    get_settings.cache_clear()
+    assert main(["run", "--year", str(YEAR)]) == EXIT_FAILED
+    assert "Check SPBE_S3_ENDPOINT and SPBE_S3_BUCKET" in capsys.readouterr().err
+    assert not list(empty.list_objects("reports/"))
+    assert len(StateStore(submitted.state_url()).submissions(YEAR)) == len(load_samples())

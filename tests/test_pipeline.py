@@ -9,13 +9,14 @@ import json
 import pytest
 from minio import Minio
 
-from flows.pipeline import Outcome, Pipeline, RunTotals
+from flows.pipeline import NothingListed, Outcome, Pipeline, RunTotals
 from reports.completeness import EvidenceState
 from reports.publish import CITY_SUMMARY
 from reports.review import record_verdict
 from settings import Settings
 from spbe_evidence.samples import load_samples, write_sample
 from storage import layout
+from storage.objects import ObjectStore
 from storage.state import VerdictKind
 from test_extractors import make_pdf
 from test_extractors_office import fake_libreoffice
@@ -159,6 +160,18 @@ def test_a_withdrawn_upload_stops_counting_but_keeps_its_history(pipeline, setti
     assert totals.removed == 1
     assert key not in {s.key for s in pipeline.state.submissions(YEAR)}
     assert key in {s.key for s in pipeline.state.submissions(YEAR, include_removed=True)}
+
+
+def test_a_bucket_without_any_of_the_years_submissions_removes_none_unless_accepted(settings, first_run):
+    """A wrong bucket or endpoint would otherwise empty every SKPD's report at once."""
+    store = ObjectStore.from_settings(settings.model_copy(update={"s3_bucket": f"{settings.s3_bucket}-kosong"}))
+    store.ensure_bucket()
+    elsewhere = Pipeline(settings.model_copy(update={"s3_bucket": store.bucket}))
+    counted = len(elsewhere.state.submissions(YEAR))
+    with pytest.raises(NothingListed, match=f"holds no submissions for {YEAR}, yet {counted} count as evidence"):
+        elsewhere.mark_removed(YEAR, elsewhere.discover(YEAR).objects, None)
+    assert len(elsewhere.state.submissions(YEAR)) == counted
+    assert len(elsewhere.mark_removed(YEAR, [], None, accept_empty=True)) == counted
 
 
 def test_an_upload_over_the_size_limit_is_too_large_without_download(settings, tmp_path):
