@@ -13,10 +13,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from catalog.model import CatalogError
 from settings import Settings, get_settings
 from spbe_evidence.errors import UserError
 from spbe_evidence.options import evaluation_year
 from storage.objects import StorageError
+from storage.state import StateStoreUnavailable
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -58,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"spbe-evidence: {setting_problems(error)}", file=sys.stderr)
         return EXIT_USAGE
-    except StorageError as error:  # the message names the endpoint, bucket and what to check
+    except CatalogError as error:  # a data file the operator edits: the message names the file and the problem
+        print(f"spbe-evidence: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (StorageError, StateStoreUnavailable) as error:  # the message names the service and what to check
         print(f"spbe-evidence: {error}", file=sys.stderr)
         return EXIT_FAILED
 
@@ -222,12 +227,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     from flows.pipeline import Pipeline, totals_line
     from reports.html import coverage_table
     from reports.review import pending_reviews
+    from storage.state import shown_url
 
     settings = get_settings()
     year = args.year or settings.today_year()
     pipeline = Pipeline(settings)
     submissions = pipeline.state.submissions(year)
-    print(f"Year {year}: {len(submissions)} submissions in {settings.state_url()}")
+    print(f"Year {year}: {len(submissions)} submissions in {shown_url(settings.state_url())}")
     for status, count in sorted(Counter(sub.status for sub in submissions).items()):
         print(f"  {status:<12} {count}")
     for sub in submissions:

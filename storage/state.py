@@ -41,7 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine, Inspector, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 from sqlalchemy.schema import CreateColumn
 
@@ -338,15 +338,36 @@ class Verdict(Base):
 Verdicts = Mapping[str, Mapping[int, Verdict]]  # content → indicator → the reviewer's verdict
 
 
+class StateStoreUnavailable(Exception):
+    """The state database cannot be opened: a wrong URL, a database that does not exist, a server that does not
+    answer. The message names the URL (without its password) and what to check."""
+
+
+STATE_URL_HINT = ("check SPBE_DATABASE_URL: PostgreSQL reads postgresql+psycopg://USER[:PASSWORD]@HOST:5432/NAME, and "
+                  "the database must exist (createdb NAME); unset, the state is SQLite under SPBE_DATA_DIR")
+
+
+def shown_url(url: str) -> str:
+    """A database URL as logs and printouts may show it: the password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(an unreadable URL)"
+
+
 class StateStore:
     """Opens the database named by a SQLAlchemy URL and creates the tables it needs."""
 
     def __init__(self, url: str) -> None:
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(url, future=True)
-        Base.metadata.create_all(self.engine)
+        try:
+            parsed = make_url(url)
+            if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(url, future=True)
+            Base.metadata.create_all(self.engine)
+        except (ArgumentError, NoSuchModuleError, DBAPIError, OSError) as error:
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            raise StateStoreUnavailable(f"cannot open the state database {shown_url(url)}: {reason}; {STATE_URL_HINT}") from error
         add_new_columns(self.engine)
         widen_integer_columns(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

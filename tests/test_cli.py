@@ -13,6 +13,7 @@ from spbe_evidence.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, GROUND_WORDS, ma
 from spbe_evidence.samples import load_samples, write_sample
 from storage import layout
 from storage.objects import ObjectStore, StorageRefused
+from databases import state_url, throwaway_database
 
 MATCH_KEYS = {"indicator", "score", "decision", "page", "passage", "unmet_rule", "ground"}
 
@@ -131,6 +132,34 @@ def test_wrong_storage_credentials_are_said_once_not_retried(capsys, environment
     with pytest.raises(StorageRefused) as refused:
         ObjectStore.from_settings(get_settings()).exists("submissions/2026/bappeda/a.pdf")
     assert not is_transient(refused.value)
+
+
+def test_a_state_database_that_does_not_exist_is_named_without_its_password(capsys, environment, monkeypatch):
+    pytest.importorskip("psycopg")
+    monkeypatch.setenv("SPBE_DATABASE_URL", "postgresql+psycopg://postgres:Rahasia@127.0.0.1:5432/spbe_tidak_ada")
+    get_settings.cache_clear()
+    assert main(["status"]) == EXIT_FAILED
+    error = capsys.readouterr().err
+    assert "cannot open the state database postgresql+psycopg://postgres:***@127.0.0.1:5432/spbe_tidak_ada" in error
+    assert "check SPBE_DATABASE_URL" in error and "Rahasia" not in error and "Traceback" not in error
+
+
+def test_status_shows_the_state_database_without_its_password(capsys, environment, monkeypatch):
+    with throwaway_database() as name:
+        monkeypatch.setenv("SPBE_DATABASE_URL", state_url(name).replace("postgres@", "postgres:Rahasia@"))
+        get_settings.cache_clear()
+        assert main(["status"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert f"postgres:***@127.0.0.1:5432/{name}" in out and "Rahasia" not in out
+
+
+def test_a_broken_skpd_file_is_named_not_a_traceback(capsys, environment, monkeypatch, tmp_path):
+    (tmp_path / "skpd.json").write_text('{"city": ', encoding="utf-8")  # cut off while being edited
+    monkeypatch.setenv("SPBE_SKPD_FILE", str(tmp_path / "skpd.json"))
+    get_settings.cache_clear()
+    assert main(["status"]) == EXIT_USAGE
+    error = capsys.readouterr().err
+    assert f"{tmp_path / 'skpd.json'}: not valid UTF-8 JSON" in error and "Traceback" not in error
 
 
 YEARS_TOO_FAR = 5
