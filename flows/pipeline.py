@@ -60,8 +60,9 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"
 
 
-class NothingListed(StorageError):
-    """The bucket lists none of the year's submissions while some count: a wrong bucket, most likely."""
+class NothingListed(StorageRefused):
+    """The bucket lists none of the year's submissions while some count: a wrong bucket, most likely, which waiting
+    does not fix."""
 
 
 @dataclass(frozen=True)
