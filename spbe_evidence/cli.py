@@ -177,8 +177,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     year = args.year or settings.today_year()
     if year > settings.today_year() + YEARS_AHEAD_ALLOWED:
         raise UserError(f"year {year} is not being evaluated yet (this year is {settings.today_year()}); check --year")
-    store = ObjectStore.from_settings(settings)
-    store.ensure_bucket()
+    store = ObjectStore.from_settings(settings)  # a missing bucket is refused: a typo must not make a new one
     for path in args.files:
         key = layout.submission_key(year, skpd, path.name)
         store.put_file(key, path)
@@ -250,9 +249,15 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_storage(args: argparse.Namespace) -> int:
     from storage import local_server
+    from storage.objects import ObjectStore
 
     settings = get_settings()
-    print(local_server.up(settings) if args.action == "up" else local_server.down(settings))
+    if args.action == "down":
+        print(local_server.down(settings))
+        return EXIT_OK
+    print(local_server.up(settings))
+    ObjectStore.from_settings(settings).ensure_bucket()  # what `submit` and `run` need, never made by them
+    print(f"Bucket {settings.s3_bucket} is ready.")
     return EXIT_OK
 
 

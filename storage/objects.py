@@ -41,7 +41,8 @@ CONNECTION_POOL_SIZE = 10
 NOT_FOUND_CODES = frozenset({"NoSuchKey"})
 BUCKET_TAKEN_CODES = frozenset({"BucketAlreadyOwnedByYou", "BucketAlreadyExists"})
 NO_BUCKET_CODE = "NoSuchBucket"
-NO_BUCKET_HINT = "; create it with `spbe-evidence storage up` or ObjectStore.ensure_bucket()"
+NO_BUCKET_HINT = ("; check SPBE_S3_BUCKET and SPBE_S3_ENDPOINT, or create the bucket in the S3 service (on the local "
+                  "development server: `spbe-evidence storage up`)")
 # S3 refuses the request itself: the key, the secret or the permissions are wrong, which no retry fixes.
 REFUSED_CODES = frozenset({"SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "AllAccessDisabled",
                            "InvalidToken", "ExpiredToken"})

@@ -134,6 +134,17 @@ def test_wrong_storage_credentials_are_said_once_not_retried(capsys, environment
     assert not is_transient(refused.value)
 
 
+def test_submit_to_a_bucket_that_does_not_exist_is_refused_not_made(capsys, environment, sample_files, monkeypatch):
+    """A typo in SPBE_S3_BUCKET must not leave uploads in a new bucket no run reads."""
+    monkeypatch.setenv("SPBE_S3_BUCKET", f"{environment.s3_bucket}-typo")
+    get_settings.cache_clear()
+    path = sample_files["Dokumen-Peta-Rencana-SPBE-2025-2029.pdf"]
+    assert main(["submit", "--skpd", "bappeda", str(path)]) == EXIT_FAILED
+    assert "NoSuchBucket" in (error := capsys.readouterr().err) and "check SPBE_S3_BUCKET" in error
+    with pytest.raises(StorageRefused, match="NoSuchBucket"):
+        ObjectStore.from_settings(get_settings()).exists("submissions/2026/bappeda/a.pdf")
+
+
 def test_a_state_database_that_does_not_exist_is_named_without_its_password(capsys, environment, monkeypatch):
     pytest.importorskip("psycopg")
     monkeypatch.setenv("SPBE_DATABASE_URL", "postgresql+psycopg://postgres:Rahasia@127.0.0.1:5432/spbe_tidak_ada")
