@@ -67,18 +67,28 @@ def send_reports(
     year = year or settings.today_year()
     transport = None if dry_run else SmtpTransport(SmtpConfig.from_settings(settings, smtp_password(settings)))
     items, courier = prepare(settings, year, skpd, transport)
-    results = [deliver_report(courier, item, dry_run, retry_uncertain) for item in items]
+    results: list[DeliveryResult] = []
+    for item in items:  # a server that cannot be reached for one report is not waited for again for each other
+        unreachable = next((result for result in results if result.unreachable), None)
+        results.append(courier.not_tried(item, unreachable) if unreachable
+                       else deliver_report(courier, item, dry_run, retry_uncertain))
     for result in results:
-        log = logger.error if result.outcome is Outcome.FAILED else logger.info
+        log = logger.error if result.outcome in (Outcome.FAILED, Outcome.NOT_TRIED) else logger.info
         log("%s: %s to %s%s", result.report, result.outcome, ", ".join(result.recipients),
             f" ({result.error})" if result.error else "")  # fmt: skip
     counts = Counter(str(result.outcome) for result in results)
     failed = [result for result in results if result.outcome is Outcome.FAILED]
+    not_tried = [result.report for result in results if result.outcome is Outcome.NOT_TRIED]
+    uncertain = [result.report for result in results if result.outcome is Outcome.UNCERTAIN]
     if failed:
         raise DeliveryFailed(
-            f"{len(failed)} of {len(results)} reports not sent (kept in the bucket, retried by the next run): "
-            + "; ".join(f"{result.report}: {result.error}" for result in failed)
-        )
+            f"{len(failed) + len(not_tried)} of {len(results)} reports not sent (kept in the bucket, retried by the "
+            "next run): " + "; ".join(f"{result.report}: {result.error}" for result in failed)
+            + (f"; not tried, the server being unreachable: {', '.join(not_tried)}" if not_tried else "")
+            + (f". {len(uncertain)} may have been delivered by an interrupted send ({', '.join(uncertain)}): "
+               "check the mail server's log, then send again with --retry-uncertain" if uncertain else ""),
+            results,
+        )  # fmt: skip
     return {
         "year": year,
         "dry_run": dry_run,

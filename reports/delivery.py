@@ -8,7 +8,7 @@ claimed before and marked after, and why an interrupted send is not repeated wit
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from email.message import EmailMessage
@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from catalog import SkpdRegistry, UnknownSelection
 from reports.errors import ReportsError
-from reports.mail import SendFailed, SendUncertain, SmtpTransport, compose, new_message_id
+from reports.mail import SendFailed, SendUncertain, ServerUnreachable, SmtpTransport, compose, new_message_id
 from reports.publish import Audience, Manifest, ManifestEntry
 from storage.objects import ObjectStore, StorageError
 from storage.state import Delivery, DeliveryLog, DeliveryStatus
@@ -34,7 +34,12 @@ class UnknownSkpd(ReportsError):
 
 
 class DeliveryFailed(Exception):
-    """Some reports could not be sent; they are recorded as failed and stay stored, and the next run retries them."""
+    """Some reports could not be sent; they are recorded as failed and stay stored, and the next run retries them.
+    `results` is what became of every report, for the operator's table."""
+
+    def __init__(self, message: str, results: Sequence[DeliveryResult] = ()) -> None:  # () when unpickled
+        super().__init__(message)
+        self.results = list(results)
 
 
 class Outcome(StrEnum):
@@ -43,6 +48,7 @@ class Outcome(StrEnum):
     SENT = "sent"
     ALREADY_SENT = "already-sent"  # this content was sent before: nothing to do
     FAILED = "failed"  # not taken by the server; retried next run
+    NOT_TRIED = "not-tried"  # the mail server could not be reached for an earlier report; tried by the next run
     UNCERTAIN = "uncertain"  # an earlier send was interrupted and may have gone out; not resent automatically
     DRY_RUN = "dry-run"  # would be sent; written to the outbox instead
 
@@ -69,6 +75,7 @@ class DeliveryResult:
     attempts: int = 0
     error: str = ""
     path: Path | None = None  # the .eml written by a dry run or a preview
+    unreachable: bool = False  # the mail server could not be reached at all: the reports after it are not tried
 
     def as_dict(self) -> dict:
         return {
@@ -141,10 +148,16 @@ class Courier:
         except SendFailed as error:
             self.log.finish(claimed.id, DeliveryStatus.FAILED, error.attempts, str(error))
             return DeliveryResult(item.report, Outcome.FAILED, item.recipients, claimed.message_id,
-                                  error.attempts, str(error))  # fmt: skip
+                                  error.attempts, str(error), unreachable=isinstance(error, ServerUnreachable))  # fmt: skip
         refused = "; ".join(f"{address}: {reply}" for address, reply in sent.refused.items())
         self.log.finish(claimed.id, DeliveryStatus.SENT, sent.attempts, f"refused {refused}" if refused else "")
         return DeliveryResult(item.report, Outcome.SENT, item.recipients, claimed.message_id, sent.attempts, refused)
+
+    @staticmethod
+    def not_tried(item: Outgoing, unreachable: DeliveryResult) -> DeliveryResult:
+        """Not sent, and not claimed: the mail server was unreachable for an earlier report, so the next send tries it."""
+        return DeliveryResult(item.report, Outcome.NOT_TRIED, item.recipients,
+                              error=f"the mail server could not be reached for {unreachable.report}")
 
     def rehearse(self, item: Outgoing, record: bool) -> DeliveryResult:
         """Write the message to the outbox and say what a real send would do; `record` logs it as a dry run."""

@@ -7,9 +7,11 @@ transport gives up and says the outcome is uncertain instead of sending it again
 """
 from __future__ import annotations
 
+import errno
 import logging
 import mimetypes
 import smtplib
+import socket
 import ssl
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +31,9 @@ MESSAGE_ACCEPTED = 250
 BACKOFF_FACTOR = 2
 TEXT_CTE = "quoted-printable"  # 7-bit clean for servers without 8BITMIME, still readable as source
 FALLBACK_MESSAGE_ID_DOMAIN = "spbe-evidence.invalid"
+# No connection at all: a name that does not resolve, a closed port, a host that does not answer or cannot be routed.
+UNREACHABLE_ERRORS = (socket.gaierror, ConnectionRefusedError, TimeoutError)
+UNREACHABLE_ERRNOS = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH})
 
 
 class MailNotConfigured(ReportsError):
@@ -45,6 +50,10 @@ class SendFailed(Exception):
 
 class SendUncertain(SendFailed):
     """The connection broke after the message was transmitted: it may have been delivered; do not resend."""
+
+
+class ServerUnreachable(SendFailed):
+    """No connection to the mail server at all, after the retries: every report after this one would wait as long."""
 
 
 def check_mail_settings(settings: Settings) -> None:
@@ -136,6 +145,12 @@ class SmtpTransport:
                 return Sent(attempt, self._transmit(message, recipients, attempt))
             except (OSError, smtplib.SMTPException) as failure:
                 if not _transient(failure) or attempt == self.config.attempts:
+                    if _unreachable(failure):
+                        raise ServerUnreachable(
+                            f"the mail server {self.config.host}:{self.config.port} could not be reached "
+                            f"({type(failure).__name__}: {failure}); check SPBE_SMTP_HOST and SPBE_SMTP_PORT, and "
+                            "that this machine may connect to it", attempt,
+                        ) from failure  # fmt: skip
                     raise SendFailed(f"{type(failure).__name__}: {failure}", attempt) from failure
                 logger.warning("SMTP %s:%s attempt %d/%d failed (%s); retrying in %.0f s", self.config.host,
                                self.config.port, attempt, self.config.attempts, failure, delay)
@@ -200,6 +215,13 @@ def _close(smtp: smtplib.SMTP) -> None:
         smtp.quit()
     except (OSError, smtplib.SMTPException):
         smtp.close()
+
+
+def _unreachable(error: Exception) -> bool:
+    """The server was never reached (the network said so), as opposed to a server that answered with an error."""
+    if isinstance(error, smtplib.SMTPException | ssl.SSLError):
+        return False
+    return isinstance(error, UNREACHABLE_ERRORS) or getattr(error, "errno", None) in UNREACHABLE_ERRNOS
 
 
 def _transient(error: Exception) -> bool:

@@ -14,6 +14,7 @@ OUTCOME_LABELS = {
     "sent": "sent",
     "already-sent": "already sent (unchanged)",
     "failed": "FAILED",
+    "not-tried": "NOT TRIED: the mail server could not be reached (sent by the next run)",
     "uncertain": "NOT SENT: an earlier send was interrupted and may have been delivered (see --retry-uncertain)",
     "dry-run": "would be sent",
 }
@@ -58,6 +59,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     except ReportsError as error:
         raise UserError(str(error)) from error
     except DeliveryFailed as error:
+        print_deliveries([result.as_dict() for result in error.results])
         print(f"spbe-evidence: {error}", file=sys.stderr)
         return EXIT_NOT_SENT
     print_deliveries(result["deliveries"])

@@ -6,6 +6,7 @@ report stays stored and is sent by a later run; a dry run writes the messages in
 from __future__ import annotations
 
 import io
+import socket
 from email import message_from_bytes, policy
 
 import pypdfium2
@@ -16,12 +17,12 @@ from prefect.blocks.system import Secret
 from catalog import load_framework, load_skpd_registry
 from flows.nightly import nightly
 from flows.send_reports import send_reports
-from reports.delivery import CONTENT_HASH_HEADER, REPORT_HEADER, DeliveryFailed
+from reports.delivery import CONTENT_HASH_HEADER, REPORT_HEADER, DeliveryFailed, Outcome
 from reports.publish import CITY_SUMMARY, load_manifest
 from settings import Settings, get_settings
 from spbe_evidence.cli import EXIT_OK, EXIT_USAGE, main
 from spbe_evidence.demo import upload_samples
-from spbe_evidence.report_commands import EXIT_NOT_SENT
+from spbe_evidence.report_commands import EXIT_NOT_SENT, OUTCOME_LABELS
 from spbe_evidence.samples import load_samples
 from storage import layout
 from storage.objects import ObjectStore
@@ -129,6 +130,27 @@ def test_a_report_whose_files_cannot_be_read_fails_alone_and_is_tried_again(publ
     assert len(mail_server.received) == reports - 1  # every other report went out
     store.put_bytes(entry.body_key, body)
     assert send_reports(year=YEAR)["counts"] == {"sent": 1, "already-sent": reports - 1}
+
+
+def test_an_unreachable_mail_server_is_tried_for_one_report_not_waited_for_with_each(published, monkeypatch, capsys):
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("SPBE_SMTP_PORT", str(closed))
+    get_settings.cache_clear()
+    assert main(["reports", "send", "--year", str(YEAR)]) == EXIT_NOT_SENT
+    captured = capsys.readouterr()
+    reports = len(registry(published).skpd) + 1
+    assert f"{reports} of {reports} reports not sent" in captured.err
+    assert "could not be reached (ConnectionRefusedError" in captured.err and "check SPBE_SMTP_HOST" in captured.err
+    assert "not tried, the server being unreachable: " in captured.err
+    assert captured.out.count("NOT TRIED") == reports - 1  # the table of every report is printed on failure too
+    [tried] = DeliveryLog(StateStore(published.state_url())).deliveries(YEAR)  # the others were never claimed
+    assert tried.attempts == published.smtp_attempts
+
+
+def test_every_outcome_of_a_send_is_put_in_words_for_the_operator():
+    assert set(OUTCOME_LABELS) == {str(outcome) for outcome in Outcome}
 
 
 def test_a_changed_report_is_sent_once(published, mail_server):
