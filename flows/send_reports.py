@@ -73,7 +73,8 @@ def send_reports(
         results.append(courier.not_tried(item, unreachable) if unreachable
                        else deliver_report(courier, item, dry_run, retry_uncertain))
     for result in results:
-        log = logger.error if result.outcome in (Outcome.FAILED, Outcome.NOT_TRIED) else logger.info
+        log = (logger.error if result.outcome in (Outcome.FAILED, Outcome.NOT_TRIED)
+               else logger.warning if result.outcome is Outcome.NO_ADDRESS else logger.info)
         log("%s: %s to %s%s", result.report, result.outcome, ", ".join(result.recipients),
             f" ({result.error})" if result.error else "")  # fmt: skip
     counts = Counter(str(result.outcome) for result in results)

@@ -49,6 +49,7 @@ class Outcome(StrEnum):
     ALREADY_SENT = "already-sent"  # this content was sent before: nothing to do
     FAILED = "failed"  # not taken by the server; retried next run
     NOT_TRIED = "not-tried"  # the mail server could not be reached for an earlier report; tried by the next run
+    NO_ADDRESS = "no-address"  # the SKPD file gives the SKPD no e-mail address: published, not mailed
     UNCERTAIN = "uncertain"  # an earlier send was interrupted and may have gone out; not resent automatically
     DRY_RUN = "dry-run"  # would be sent; written to the outbox instead
 
@@ -101,10 +102,10 @@ def outgoing_messages(
     for entry in manifest.entries:
         if skpd and entry.name not in skpd:
             continue
-        recipients = _recipients(entry, registry)
-        if not recipients:
+        if entry.audience is not Audience.COORDINATOR and registry.find(entry.name) is None:
             logger.warning("report %s: SKPD %r is no longer in the registry, not sent", entry.body_key, entry.name)
             continue
+        recipients = _recipients(entry, registry)
         messages.append(
             Outgoing(manifest.year, manifest.run_id, entry.name, entry.content_hash, recipients,
                      partial(_message, store, manifest.year, entry, recipients, sender))
@@ -124,6 +125,8 @@ class Courier:
         """Send one report unless this content was sent (or may have been); record how it went."""
         if self.transport is None:
             raise ValueError("a Courier without a transport can only rehearse")
+        if not item.recipients:
+            return self._no_address(item)
         previous = self.log.find(item.year, item.report, item.content_hash)
         if not self.log.due(previous, retry_uncertain):
             return self._not_due(item, previous)
@@ -154,6 +157,12 @@ class Courier:
         return DeliveryResult(item.report, Outcome.SENT, item.recipients, claimed.message_id, sent.attempts, refused)
 
     @staticmethod
+    def _no_address(item: Outgoing) -> DeliveryResult:
+        """Not sent: nobody to send it to until the SKPD file gives the SKPD an address (then the next run sends it)."""
+        return DeliveryResult(item.report, Outcome.NO_ADDRESS, item.recipients,
+                              error="the SKPD file gives this SKPD no e-mail address")
+
+    @staticmethod
     def not_tried(item: Outgoing, unreachable: DeliveryResult) -> DeliveryResult:
         """Not sent, and not claimed: the mail server was unreachable for an earlier report, so the next send tries it."""
         return DeliveryResult(item.report, Outcome.NOT_TRIED, item.recipients,
@@ -161,6 +170,8 @@ class Courier:
 
     def rehearse(self, item: Outgoing, record: bool) -> DeliveryResult:
         """Write the message to the outbox and say what a real send would do; `record` logs it as a dry run."""
+        if not item.recipients:
+            return self._no_address(item)
         message = item.compose()
         message_id = new_message_id(message["From"])
         path = self.outbox / f"{item.report}-{item.content_hash[:HASH_PREFIX_CHARS]}.eml"
@@ -192,11 +203,10 @@ class Courier:
 
 
 def _recipients(entry: ManifestEntry, registry: SkpdRegistry) -> tuple[str, ...]:
-    """The registry's current addresses for the report (empty for an SKPD no longer registered)."""
+    """The registry's current addresses for the report (none for an SKPD whose address is not known yet)."""
     if entry.audience is Audience.COORDINATOR:
         return registry.coordinator_emails
-    unit = registry.find(entry.name)
-    return unit.emails if unit else ()
+    return registry.find(entry.name).emails
 
 
 def _message(store: ObjectStore, year: int, entry: ManifestEntry, recipients: tuple[str, ...],

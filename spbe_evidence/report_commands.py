@@ -15,6 +15,7 @@ OUTCOME_LABELS = {
     "already-sent": "already sent (unchanged)",
     "failed": "FAILED",
     "not-tried": "NOT TRIED: the mail server could not be reached (sent by the next run)",
+    "no-address": "NOT SENT: no e-mail address in the SKPD file (add one; the next run sends it)",
     "uncertain": "NOT SENT: an earlier send was interrupted and may have been delivered (see --retry-uncertain)",
     "dry-run": "would be sent",
 }

@@ -6,6 +6,7 @@ report stays stored and is sent by a later run; a dry run writes the messages in
 from __future__ import annotations
 
 import io
+import json
 import socket
 from email import message_from_bytes, policy
 
@@ -147,6 +148,21 @@ def test_an_unreachable_mail_server_is_tried_for_one_report_not_waited_for_with_
     assert captured.out.count("NOT TRIED") == reports - 1  # the table of every report is printed on failure too
     [tried] = DeliveryLog(StateStore(published.state_url())).deliveries(YEAR)  # the others were never claimed
     assert tried.attempts == published.smtp_attempts
+
+
+def test_an_skpd_without_an_address_yet_is_told_apart_and_stops_no_other_report(published, mail_server, monkeypatch,
+                                                                                 tmp_path, capsys):  # fmt: skip
+    data = json.loads(published.skpd_file.read_text(encoding="utf-8"))
+    next(unit for unit in data["skpd"] if unit["code"] == "dishub")["emails"] = []  # its address not known yet
+    (tmp_path / "skpd.json").write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setenv("SPBE_SKPD_FILE", str(tmp_path / "skpd.json"))
+    get_settings.cache_clear()
+    assert main(["reports", "send", "--year", str(YEAR)]) == EXIT_OK
+    assert "NOT SENT: no e-mail address in the SKPD file" in capsys.readouterr().out
+    assert "dishub" not in by_report(mail_server) and len(mail_server.received) == len(data["skpd"])  # + summary
+    data_with_address = published.skpd_file.read_text(encoding="utf-8")
+    (tmp_path / "skpd.json").write_text(data_with_address, encoding="utf-8")  # the address added: sent next time
+    assert send_reports(year=YEAR)["counts"] == {"sent": 1, "already-sent": len(data["skpd"])}
 
 
 def test_every_outcome_of_a_send_is_put_in_words_for_the_operator():
