@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 
@@ -252,6 +253,21 @@ def skpd_report(
     )
 
 
+# The Pedoman's example evidence often points at lettered items of its own page ("dokumen sesuai huruf b yang mencakup
+# ketentuan huruf c"), which a report does not show; its own list of examples follows "yaitu" or "dapat berupa".
+CITES_LETTERED_ITEMS = re.compile(r"\bhuruf [a-z]\b", re.IGNORECASE)
+EXAMPLES_LISTED = re.compile(r"\b(?:yaitu|dapat berupa):?\s+(.+)", re.IGNORECASE | re.DOTALL)
+
+
+def accepted_evidence(indicator: Indicator) -> str:
+    """What the regulation accepts, in words an SKPD clerk can act on without the Pedoman at hand: its example
+    evidence, or where that cites lettered items, the assessment rule followed by the example's own list."""
+    if not CITES_LETTERED_ITEMS.search(indicator.example_evidence):
+        return indicator.example_evidence
+    listed = EXAMPLES_LISTED.search(indicator.example_evidence)
+    return f"{indicator.assessment} Contoh: {listed.group(1)}" if listed else indicator.assessment
+
+
 def indicator_row(
     coverage: IndicatorCoverage,
     reader: str | None,
@@ -277,7 +293,7 @@ def indicator_row(
         covered_by_others=reader is not None and coverage.from_other_skpd(reader),
         evidence=evidence,
         rejected=tuple(rejection(shown, reader, names) for shown, _ in distinct_contents(coverage.rejected, reader)),
-        accepted_evidence=indicator.example_evidence if needs_action else "",
+        accepted_evidence=accepted_evidence(indicator) if needs_action else "",
         levels=tuple(LevelGuide(lv.level, lv.name, lv.criteria, lv.evidence) for lv in indicator.levels)
         if needs_action
         else (),

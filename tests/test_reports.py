@@ -79,6 +79,20 @@ def test_an_skpd_report_lists_missing_first_and_what_the_regulation_accepts(city
     assert evidence.uploaded_by is None  # the reader's own upload
 
 
+def test_what_the_regulation_accepts_never_points_at_lettered_items_the_report_does_not_show(catalog):
+    """The Pedoman's "dokumen sesuai huruf b yang mencakup ketentuan huruf c" means nothing to a clerk without it."""
+    framework, registry = catalog
+    nothing_yet = assess(framework, registry, [], YEAR)
+    texts = {row.number: row.accepted_evidence for view in nothing_yet.skpd
+             for row in skpd_report(view, YEAR, framework, registry, DATES).indicators}
+    assert not [number for number, text in texts.items() if "huruf" in text]
+    assert texts[11] == framework.indicator(11).assessment  # what is assessed: the Arsitektur SPBE document
+    assert texts[24].endswith("Contoh: Dokumen perencanaan pelaksanaan Manajemen Aset TIK, Dokumen pedoman pelaksanaan "
+                              "Manajemen Aset TIK, Bukti pelaksanaan Manajemen Aset TIK, dan Bukti Evaluasi Pelaksanaan "
+                              "Manajemen Aset TIK.")
+    assert texts[35] == framework.indicator(35).example_evidence  # a list of its own, citing no letter
+
+
 def test_an_indicator_covered_by_another_skpds_document_says_who_uploaded_it(city, catalog):
     def indicator_21(code: str):  # both answer for it; Diskominfotik uploaded the evidence
         return next(row for row in report_of(code, city, catalog).indicators if row.number == 21)
