@@ -71,7 +71,7 @@ def coverage_table(city: CityCompleteness) -> str:
             city.count(EvidenceState.PRESENT),
             city.count(EvidenceState.REVIEW),
             city.count(EvidenceState.MISSING),
-            sum(item.uploads for item in city.skpd),
+            sum(item.uploads for item in city.skpd) + len(city.unregistered),  # a typo folder's count too
         )
     )
     widths = [max(len(str(row[col])) for row in [header, *rows]) for col in range(len(header))]

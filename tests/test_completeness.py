@@ -132,9 +132,10 @@ def test_every_ground_but_the_score_has_a_reason_in_bahasa_indonesia():
 
 
 def test_the_coverage_table_totals_the_city(catalog):
-    city = assess(*catalog, [submission("inspektorat", "audit.pdf", (29, 0.9, "supports"))], YEAR)
+    city = assess(*catalog, [submission("inspektorat", "audit.pdf", (29, 0.9, "supports")),
+                             submission("dinas-baru", "sop.pdf")], YEAR)  # a folder of no registered SKPD counts too
     *table, legend = coverage_table(city).splitlines()
     total = table[-1].split()
     assert total[:3] == ["KOTA", "(semua", "indikator)"]
-    assert total[3:6] == ["1", "0", "46"]
+    assert total[3:7] == ["1", "0", "46", "2"]
     assert "berkas SKPD lain" in legend  # an SKPD with 0 files of its own may still show evidence
