@@ -6,6 +6,7 @@ import importlib
 import json
 import logging
 import os
+import signal
 import sys
 from collections import Counter
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ from storage.state import StateStoreUnavailable
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_SIGNALLED = 128  # plus the signal's number, as a shell reports a command a signal ended
 EXIT_FAILED = 1  # the command could not finish its work: object storage unreachable or refused
 STATUS_RUNS_SHOWN = 5
 # An upload for a year after next is a slip of the keyboard: the evaluation of a year is prepared in it or the one before.
@@ -46,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     # The ephemeral Prefect server of a command-line run would try to send usage telemetry, and on a government
     # network without internet log an ERROR on every run; `prefect serve` (flows/serve.py) turns it off the same way.
     os.environ.setdefault(PREFECT_TELEMETRY, "false")
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
@@ -66,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     except (StorageError, StateStoreUnavailable) as error:  # the message names the service and what to check
         print(f"spbe-evidence: {error}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _exit_on_sigterm(number: int, frame: object) -> None:
+    """SIGTERM (`systemctl stop`, `kill`) ends the command as Ctrl-C does, by unwinding: the run is marked interrupted
+    and the temporary Prefect server a run started is stopped by its own exit handler, not left running for good."""
+    raise SystemExit(EXIT_SIGNALLED + number)
 
 
 def setting_problems(error: ValidationError) -> str:

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 
@@ -27,6 +28,7 @@ from flows.nightly import nightly
 from flows.operations import retry_transient
 from flows.pipeline import is_transient, processes_for
 from settings import Settings, get_settings
+from spbe_evidence.cli import EXIT_SIGNALLED
 from storage import layout
 from storage.objects import ObjectNotFound, ObjectStore, StorageError, StoredObject
 from storage.state import DocumentState, RunDocument, RunStatus, StateStore
@@ -234,6 +236,45 @@ def test_a_killed_run_keeps_its_finished_documents_and_the_next_run_does_the_res
     assert result["counts"]["new"] == len(keys) - finished
     assert result["counts"]["extracted"] == len(keys) - finished and result["counts"]["failed"] == 0
     assert state.run("doomed-run").status == RunStatus.INTERRUPTED
+
+
+def child_processes(pid: int) -> set[int]:
+    """The processes `pid` started (Linux /proc): a command-line run's temporary Prefect server among them."""
+    children = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children |= {int(child) for child in (task / "children").read_text().split()}
+    return children
+
+
+def is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return not Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")  # a zombie has ended
+
+
+def test_sigterm_ends_a_command_line_run_and_its_temporary_prefect_server(environment):
+    """`kill` or `systemctl stop` on `spbe-evidence run`: the run is marked interrupted, the next run does the rest,
+    and the Prefect server the command started for itself is not left running for good."""
+    upload_unreadable(environment, count=SHARED_DOCUMENTS)
+    state = StateStore(environment.state_url())
+    alone = {name: value for name, value in os.environ.items() if not name.startswith("PREFECT_API")}
+    command = subprocess.Popen([sys.executable, "-m", "spbe_evidence.cli", "run", "--year", str(YEAR)], env=alone,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    while not state.runs(limit=1):
+        assert time.monotonic() < deadline and command.poll() is None
+        time.sleep(SLOT_POLL_SECONDS)
+    servers = child_processes(command.pid)
+    command.send_signal(signal.SIGTERM)
+    assert command.wait(TIMEOUT_SECONDS) == EXIT_SIGNALLED + signal.SIGTERM
+    assert servers
+    while any(is_running(pid) for pid in servers):
+        assert time.monotonic() < deadline, "the temporary Prefect server outlived its command"
+        time.sleep(SLOT_POLL_SECONDS)
+    [run] = state.runs(limit=1)
+    assert run.status == RunStatus.INTERRUPTED
 
 
 def test_a_second_run_waits_for_the_run_slot(environment, prefect_harness):
