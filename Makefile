@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-ind chromium chromium-driver
 SYSTEM_COMMANDS := tesseract chromium
 
-.PHONY: install system-packages demo test serve relay storage-up storage-down clean
+.PHONY: install system-packages demo test serve deploy relay storage-up storage-down clean
 
 install: system-packages $(STAMP)
 
@@ -41,6 +41,13 @@ test: install
 # Production with Prefect on this machine: server, work pool, deployments of prefect.yaml, a worker (docs/operations.md).
 serve: install
 	$(BIN)/python -m flows.serve
+
+# The work pool and the deployments of prefect.yaml on the server PREFECT_API_URL names, from this folder: the
+# workers run the flows from this same path (a bare `prefect deploy --all` without SPBE_PROJECT_DIR deploys runs that
+# crash every night).
+deploy: install
+	$(BIN)/prefect work-pool create spbe-process --type process --overwrite
+	SPBE_PROJECT_DIR=$(CURDIR) $(BIN)/prefect --no-prompt deploy --all
 
 # Reruns an SKPD's submissions when the S3 server says they changed (webhook target; docs/operations.md).
 relay: install
