@@ -281,7 +281,7 @@ class Skpd(_Record):
 
     code: str
     name: str = Field(min_length=1)
-    emails: tuple[str, ...] = ()  # none yet: its report is published in the bucket, and `reports send` says it is unsent
+    emails: tuple[str, ...] = ()  # none yet: its report is published, and `reports send` says it went unsent
     indicators: tuple[int, ...]
     role: Literal["coordinator", "member"] = MEMBER
 

@@ -268,7 +268,7 @@ def _skpd_view(
         counted = sorted({claim.indicator for claim in claims[sub.key] if claim.decision is Decision.SUPPORTS})
         if counted and answers_for.isdisjoint(counted):
             for_others.append(Upload(sub.filename, sub.key, sub.status, FOR_OTHERS_MESSAGE.format(
-                indicators=", ".join(map(str, counted)))))
+                indicators="; ".join(f"{number} ({framework.indicator(number).name})" for number in counted))))
     return SkpdCompleteness(skpd, responsible, unreadable, unmatched, uploads=len(own), for_others=for_others)
 
 

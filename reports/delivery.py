@@ -150,8 +150,8 @@ class Courier:
                                   error.attempts, str(error))  # fmt: skip
         except SendFailed as error:
             self.log.finish(claimed.id, DeliveryStatus.FAILED, error.attempts, str(error))
-            return DeliveryResult(item.report, Outcome.FAILED, item.recipients, claimed.message_id,
-                                  error.attempts, str(error), unreachable=isinstance(error, ServerUnreachable))  # fmt: skip
+            return DeliveryResult(item.report, Outcome.FAILED, item.recipients, claimed.message_id, error.attempts,
+                                  str(error), unreachable=isinstance(error, ServerUnreachable))  # fmt: skip
         refused = "; ".join(f"{address}: {reply}" for address, reply in sent.refused.items())
         self.log.finish(claimed.id, DeliveryStatus.SENT, sent.attempts, f"refused {refused}" if refused else "")
         return DeliveryResult(item.report, Outcome.SENT, item.recipients, claimed.message_id, sent.attempts, refused)
@@ -164,7 +164,7 @@ class Courier:
 
     @staticmethod
     def not_tried(item: Outgoing, unreachable: DeliveryResult) -> DeliveryResult:
-        """Not sent, and not claimed: the mail server was unreachable for an earlier report, so the next send tries it."""
+        """Not sent, and not claimed: the server was unreachable for an earlier report, so the next send tries it."""
         return DeliveryResult(item.report, Outcome.NOT_TRIED, item.recipients,
                               error=f"the mail server could not be reached for {unreachable.report}")
 

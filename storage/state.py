@@ -367,7 +367,9 @@ class StateStore:
             Base.metadata.create_all(self.engine)
         except (ArgumentError, NoSuchModuleError, DBAPIError, OSError) as error:
             reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-            raise StateStoreUnavailable(f"cannot open the state database {shown_url(url)}: {reason}; {STATE_URL_HINT}") from error
+            raise StateStoreUnavailable(
+                f"cannot open the state database {shown_url(url)}: {reason}; {STATE_URL_HINT}"
+            ) from error
         add_new_columns(self.engine)
         widen_integer_columns(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -87,9 +87,9 @@ def test_what_the_regulation_accepts_never_points_at_lettered_items_the_report_d
              for row in skpd_report(view, YEAR, framework, registry, DATES).indicators}
     assert not [number for number, text in texts.items() if "huruf" in text]
     assert texts[11] == framework.indicator(11).assessment  # what is assessed: the Arsitektur SPBE document
-    assert texts[24].endswith("Contoh: Dokumen perencanaan pelaksanaan Manajemen Aset TIK, Dokumen pedoman pelaksanaan "
-                              "Manajemen Aset TIK, Bukti pelaksanaan Manajemen Aset TIK, dan Bukti Evaluasi Pelaksanaan "
-                              "Manajemen Aset TIK.")
+    assert texts[24].endswith(
+        "Contoh: Dokumen perencanaan pelaksanaan Manajemen Aset TIK, Dokumen pedoman pelaksanaan Manajemen Aset TIK, "
+        "Bukti pelaksanaan Manajemen Aset TIK, dan Bukti Evaluasi Pelaksanaan Manajemen Aset TIK.")
     assert texts[35] == framework.indicator(35).example_evidence  # a list of its own, citing no letter
 
 
@@ -146,7 +146,9 @@ def test_an_upload_that_is_evidence_only_for_other_skpds_indicators_is_shown_to_
                upload("bappeda", "renstra.pdf", (12, 0.9, "supports"), (1, 0.9, "supports"))]  # one of its own too
     report = report_of("bappeda", assess(framework, registry, uploads, YEAR), catalog)
     # its claim on 4 awaits a reviewer: not yet evidence to say "no need to upload again" of
-    assert [(row.filename, row.message) for row in report.for_others] == [("perwal-spbe.pdf", "bukti indikator 1")]
+    name = framework.indicator(1).name  # the clerk reads which indicator, not only its number
+    assert [(row.filename, row.message) for row in report.for_others] == [
+        ("perwal-spbe.pdf", f"bukti indikator 1 ({name})")]
     html = render_skpd_html(report, GENERATED_AT)
     assert "Berkas Anda yang menjadi bukti indikator SKPD lain" in html and "tidak perlu diunggah ulang" in html
     pdf = pypdfium2.PdfDocument(render_skpd_pdf(report, GENERATED_AT))
