@@ -251,8 +251,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     pending = pending_reviews(submissions, pipeline.state.verdicts(pipeline.framework.id), pipeline.framework)
     print(f"\nMatches waiting for a reviewer: {len(pending)} (`spbe-evidence review list`)")
     print("\nRecent runs:")
-    for run in pipeline.state.runs(STATUS_RUNS_SHOWN):  # a stopped run has no totals, but says why
-        print(f"  {run.id}  {run.status:<10} year {run.year}  {totals_line(run.counts) if run.counts else run.message}")
+    for run in pipeline.state.runs(STATUS_RUNS_SHOWN):  # a run that did not complete says why, after what it did
+        done = totals_line(run.counts) if run.counts else ""
+        print(f"  {run.id}  {run.status:<10} year {run.year}  {'; '.join(filter(None, (done, run.message)))}")
     return EXIT_OK
 
 

@@ -75,3 +75,6 @@ def test_a_run_on_a_bucket_without_the_years_submissions_refuses_and_publishes_n
     assert "Check SPBE_S3_ENDPOINT and SPBE_S3_BUCKET" in capsys.readouterr().err
     assert not list(empty.list_objects("reports/"))
     assert len(StateStore(submitted.state_url()).submissions(YEAR)) == len(load_samples())
+    assert main(["status", "--year", str(YEAR)]) == EXIT_OK  # the failed run says why
+    [failed] = [line for line in capsys.readouterr().out.splitlines() if line.split()[1:2] == ["failed"]]
+    assert f"bucket {empty.bucket} at {submitted.s3_endpoint} holds no submissions" in failed
