@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # Prefect's flow and task logs reach the operator through these
+        handler.addFilter(without_explained_tracebacks)
     try:
         return args.handler(args)
     except UserError as error:
@@ -69,6 +71,18 @@ def main(argv: list[str] | None = None) -> int:
     except (StorageError, StateStoreUnavailable) as error:  # the message names the service and what to check
         print(f"spbe-evidence: {error}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def without_explained_tracebacks(record: logging.LogRecord) -> bool:
+    """A log record of an error this command ends by explaining in one line (wrong credentials, a missing bucket, a
+    database that cannot be opened, a broken data file, reports not sent) loses its traceback: Prefect logs each
+    failed task and flow with one, which buries the line that says what to check."""
+    from reports.delivery import DeliveryFailed
+
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, (UserError, CatalogError, StorageError, StateStoreUnavailable, DeliveryFailed)):
+        record.exc_info = record.exc_text = None
+    return True
 
 
 def _exit_on_sigterm(number: int, frame: object) -> None:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import sys
 
 import pytest
 from pydantic import ValidationError
@@ -9,7 +11,7 @@ from pydantic import ValidationError
 from matching.matcher import Ground
 from flows.pipeline import is_transient
 from settings import Settings, get_settings
-from spbe_evidence.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, GROUND_WORDS, main
+from spbe_evidence.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, GROUND_WORDS, main, without_explained_tracebacks
 from spbe_evidence.samples import load_samples, write_sample
 from storage import layout
 from storage.objects import ObjectStore, StorageRefused
@@ -171,6 +173,22 @@ def test_a_broken_skpd_file_is_named_not_a_traceback(capsys, environment, monkey
     assert main(["status"]) == EXIT_USAGE
     error = capsys.readouterr().err
     assert f"{tmp_path / 'skpd.json'}: not valid UTF-8 JSON" in error and "Traceback" not in error
+
+
+def logged_with(error: Exception) -> logging.LogRecord:
+    try:
+        raise error
+    except Exception:
+        return logging.LogRecord("prefect.flow_runs", logging.ERROR, __file__, 1, "Encountered exception", None,
+                                 sys.exc_info())  # fmt: skip
+
+
+def test_prefects_log_of_an_error_the_command_explains_leaves_out_the_traceback():
+    """Wrong credentials: one line says what to check, not two tracebacks of Prefect's task and flow runs above it."""
+    explained = logged_with(StorageRefused("S3 said SignatureDoesNotMatch; check SPBE_S3_SECRET_KEY"))
+    assert without_explained_tracebacks(explained) and explained.exc_info is None
+    bug = logged_with(KeyError("a bug"))  # kept: whoever reads the log needs it
+    assert without_explained_tracebacks(bug) and bug.exc_info is not None
 
 
 YEARS_TOO_FAR = 5
