@@ -81,7 +81,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                   + (f" — {verdict.note}" if verdict.note else ""))
         return EXIT_OK
     pending = pending_reviews(submissions, verdicts, framework)
-    print(f"Year {year}: {len(pending)} matches waiting for review")
+    print(f"Year {year}, matches waiting for review: {len(pending)}")
     for item in pending:
         claim = item.claim
         rule = f" (held by rule: {claim.unmet_rule})" if claim.unmet_rule else ""

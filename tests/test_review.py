@@ -340,12 +340,12 @@ def cli_state(tmp_path, monkeypatch) -> StateStore:
 def test_the_reviewer_lists_accepts_and_takes_back_on_the_command_line(capsys, cli_state):
     assert main(["review", "list", "--year", str(YEAR)]) == 0
     listed = capsys.readouterr().out
-    assert "1 matches waiting for review" in listed and f"{KEY}  indicator 30  score 0.420" in listed
+    assert "matches waiting for review: 1" in listed and f"{KEY}  indicator 30  score 0.420" in listed
 
     assert main(["review", "accept", KEY, "30", "--by", "Rina", "--note", "laporan audit aplikasi"]) == 0
     assert "indicator 30 accepted by Rina; the reports change with the next run" in capsys.readouterr().out
     assert main(["review", "list", "--year", str(YEAR)]) == 0
-    assert "0 matches waiting for review" in capsys.readouterr().out
+    assert "matches waiting for review: 0" in capsys.readouterr().out
     assert main(["review", "list", "--year", str(YEAR), "--decided"]) == 0
     assert "indicator 30: accepted by Rina on " in (decided := capsys.readouterr().out) and "WITA" in decided
 
