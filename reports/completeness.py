@@ -14,6 +14,8 @@ from storage.state import MatchRow, Submission, Verdict, Verdicts
 REJECTED_MESSAGE = "ditolak oleh peninjau {reviewer} sebagai bukti indikator {indicator} ({name})"
 # What became of an upload that is evidence only for indicators other SKPD answer for.
 FOR_OTHERS_MESSAGE = "bukti indikator {indicators}"
+# The other names under which the same file was uploaded, after what became of it.
+COPIES_MESSAGE = "berkas yang sama juga diunggah sebagai {names}"
 
 
 class EvidenceState(StrEnum):
@@ -252,24 +254,44 @@ def _skpd_view(
     responsible = [coverage[number] for number in skpd.indicators if number in coverage]
     responsible.sort(key=lambda item: (STATE_ORDER[item.state], item.indicator.number))
     unreadable = [  # an unreadable upload a reviewer accepted is evidence: nothing for its clerk to do
-        Upload(sub.filename, sub.key, sub.status, sub.message)
-        for sub in own
-        if sub.status != Status.OK and sub.key not in counting
+        _upload(sub, copies, sub.message)
+        for sub, copies in once_per_content(sub for sub in own if sub.status != Status.OK and sub.key not in counting)
     ]
     unmatched = [  # the extractor's word on it (a scan left without OCR) and any reviewer's rejection
-        Upload(sub.filename, sub.key, sub.status,
-               "; ".join(filter(None, [sub.message, *_rejections(claims[sub.key], framework)])))
-        for sub in own
-        if sub.status == Status.OK and sub.key not in counting
+        _upload(sub, copies, sub.message, *_rejections(claims[sub.key], framework))
+        for sub, copies in once_per_content(sub for sub in own if sub.status == Status.OK and sub.key not in counting)
     ]
     answers_for = {member for number in skpd.indicators for member in framework.group_of(number)}
-    for_others = []
-    for sub in own:
-        counted = sorted({claim.indicator for claim in claims[sub.key] if claim.decision is Decision.SUPPORTS})
-        if counted and answers_for.isdisjoint(counted):
-            for_others.append(Upload(sub.filename, sub.key, sub.status, FOR_OTHERS_MESSAGE.format(
-                indicators="; ".join(f"{number} ({framework.indicator(number).name})" for number in counted))))
+    supported = {
+        sub.key: sorted({claim.indicator for claim in claims[sub.key] if claim.decision is Decision.SUPPORTS})
+        for sub in own
+    }
+    for_others = [
+        _upload(sub, copies, FOR_OTHERS_MESSAGE.format(
+            indicators="; ".join(f"{number} ({framework.indicator(number).name})" for number in supported[sub.key])))
+        for sub, copies in once_per_content(
+            sub for sub in own if supported[sub.key] and answers_for.isdisjoint(supported[sub.key]))
+    ]  # fmt: skip
     return SkpdCompleteness(skpd, responsible, unreadable, unmatched, uploads=len(own), for_others=for_others)
+
+
+def once_per_content(submissions: Iterable[Submission]) -> list[tuple[Submission, list[str]]]:
+    """Each content once, under its shortest name (the original, not "… (1).pdf"), with its other names: a file
+    uploaded twice is one file to the clerk who reads the list."""
+    groups: dict[str, list[Submission]] = {}
+    for sub in submissions:
+        groups.setdefault(sub.sha256 or sub.key, []).append(sub)
+    distinct = []
+    for copies in groups.values():
+        shown = min(copies, key=lambda sub: (len(sub.filename), sub.filename))
+        distinct.append((shown, sorted(sub.filename for sub in copies if sub is not shown)))
+    return distinct
+
+
+def _upload(sub: Submission, copies: Sequence[str], *messages: str) -> Upload:
+    """An upload as a list of its SKPD's report shows it: what became of it, and the other names of the same file."""
+    parts = [part for part in (*messages, COPIES_MESSAGE.format(names=", ".join(copies)) if copies else "") if part]
+    return Upload(sub.filename, sub.key, sub.status, "; ".join([part.rstrip(".") for part in parts[:-1]] + parts[-1:]))
 
 
 def _rejections(claims: list[Evidence], framework: Framework) -> list[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 
 from catalog import Framework, Indicator, SkpdRegistry
 from matching.matcher import Decision, EvidenceRule, Ground
-from reports.completeness import Evidence, EvidenceState, IndicatorCoverage, SkpdCompleteness, Upload
+from reports.completeness import COPIES_MESSAGE, Evidence, EvidenceState, IndicatorCoverage, SkpdCompleteness, Upload
 from reports.evidence_age import DocumentDate, EvidenceAge, evidence_age
 
 DECISION_LABELS = {Decision.SUPPORTS: "mendukung", Decision.REVIEW: "perlu ditinjau"}
@@ -51,7 +51,7 @@ REVIEWED_LABEL = "dikonfirmasi oleh peninjau {reviewer}"
 REJECTED_LABEL = "{filename}{uploader} ditolak oleh peninjau {reviewer} sebagai bukti indikator ini"
 UPLOADER_LABEL = " (diunggah oleh {name})"  # after a file name the reader's SKPD did not upload
 # The other names of a file uploaded more than once (a re-upload, the same file in another SKPD's folder).
-COPIES_LABEL = "; berkas yang sama juga diunggah sebagai {names}"
+COPIES_LABEL = f"; {COPIES_MESSAGE}"
 # Marks a field added to the reports after they were first sent: hashed only when not empty (see hashed()).
 ADDED_LATER = "added_later"
 UPLOAD_STATUS_LABELS = {

@@ -139,6 +139,20 @@ def test_a_file_uploaded_under_several_names_is_listed_once_with_its_other_names
     assert len(next(item for item in summary.indicators if item.number == 10).documents) == 2
 
 
+def test_a_file_that_matches_nothing_uploaded_twice_is_listed_once_with_its_other_name(catalog):
+    framework, registry = catalog
+    twice = [upload("bappeda", "undangan.docx", (27, 0.2, "none")),
+             upload("bappeda", "undangan (1).docx", (27, 0.2, "none"), copy_of="undangan.docx"),
+             upload("bappeda", "kosong.pdf", status="empty", message="Berkas ini tidak berisi teks."),
+             upload("bappeda", "kosong-lagi.pdf", status="empty", message="Berkas ini tidak berisi teks.",
+                    copy_of="kosong.pdf")]  # fmt: skip
+    report = report_of("bappeda", assess(framework, registry, twice, YEAR), catalog)
+    assert [(row.filename, row.message) for row in report.unmatched] == [
+        ("undangan.docx", "berkas yang sama juga diunggah sebagai undangan (1).docx")]
+    assert [(row.filename, row.message) for row in report.unreadable] == [
+        ("kosong.pdf", "Berkas ini tidak berisi teks; berkas yang sama juga diunggah sebagai kosong-lagi.pdf")]
+
+
 def test_an_upload_that_is_evidence_only_for_other_skpds_indicators_is_shown_to_its_clerk(catalog):
     """Bappeda uploaded the SPBE Perwal, which counts for indicators Diskominfotik answers for: its report says so."""
     framework, registry = catalog
