@@ -221,7 +221,7 @@ def run_year(
     try:
         discovery = discover_submissions(pipeline, year, skpd_filter)
         objects = discovery.objects
-        removed = pipeline.mark_removed(year, objects, skpd_filter, accept_empty)
+        removed = pipeline.mark_removed(year, discovery, skpd_filter, accept_empty)
         pending, current = pipeline.triage(year, objects, force)
         state.add_run_documents(run_id, pending, {key: (Outcome.UNCHANGED, status) for key, status in current.items()})
         for key, status in current.items():

@@ -32,7 +32,9 @@ from reports.publish import Publication, publish
 from settings import Settings
 from storage import layout
 from storage.objects import ObjectNotFound, ObjectStore, StorageError, StorageRefused, StoredObject
-from storage.state import DocumentState, Extraction, RunDocument, RunStatus, StateStore, Submission
+from storage.state import (
+    DocumentState, Extraction, RunDocument, RunStatus, StateStore, StateStoreUnavailable, Submission,
+)
 
 logger = logging.getLogger(__name__)
 Log = logging.Logger | logging.LoggerAdapter
@@ -67,10 +69,12 @@ class NothingListed(StorageRefused):
 
 @dataclass(frozen=True)
 class Discovery:
-    """A year's submissions, and the file names of uploads put into no SKPD's folder (the city summary lists them)."""
+    """A year's submissions (of the SKPD asked for), the file names of uploads put into no SKPD's folder (the city
+    summary lists them), and whether the year's folder held any submission at all, of any SKPD."""
 
     objects: list[StoredObject]
     loose: list[str]
+    year_empty: bool
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,7 @@ class Pipeline:
     def discover(self, year: int, skpd: set[str] | None = None) -> Discovery:
         """Objects in the submissions layout of the year (optionally some SKPD), and the uploads that missed every
         SKPD's folder; others are logged and left alone."""
-        found, loose = [], []
+        found, loose, year_empty = [], [], True
         for obj in self.store.list_objects(layout.submission_prefix(year)):
             parsed = layout.parse_submission_key(obj.key)
             if parsed is None:
@@ -164,21 +168,23 @@ class Pipeline:
             if layout.is_unfinished_upload(parsed.filename):
                 logger.info("ignoring %s: a part, temporary or lock file, not an upload", obj.key)
                 continue
+            year_empty = False
             if skpd and parsed.skpd not in skpd:
                 continue
             if self.registry.find(parsed.skpd) is None:
                 logger.warning("%s: SKPD %r is not in the registry %s", obj.key, parsed.skpd, self.settings.skpd_file)
             found.append(obj)
-        return Discovery(found, loose)
+        return Discovery(found, loose, year_empty)
 
     def mark_removed(
-        self, year: int, present: list[StoredObject], skpd: set[str] | None, accept_empty: bool = False
+        self, year: int, discovery: Discovery, skpd: set[str] | None, accept_empty: bool = False
     ) -> list[str]:
-        """Submissions no longer in the bucket stop counting. A listing with none of the year's submissions, while
-        some count, is refused unless `accept_empty`: it is far likelier a wrong bucket or endpoint than every SKPD
-        deleting every upload, and it would publish empty reports to every SKPD."""
-        if not present and not accept_empty:
-            counted = [sub for sub in self.state.submissions(year) if skpd is None or sub.skpd in skpd]
+        """Submissions no longer in the bucket stop counting. A bucket whose year folder holds no submission of any
+        SKPD, while some count, is refused unless `accept_empty`: it is far likelier a wrong bucket or endpoint than
+        every SKPD deleting every upload, and it would publish empty reports to every SKPD. One SKPD deleting its
+        last upload (a rerun for its folder) is no such case."""
+        if discovery.year_empty and not accept_empty:
+            counted = self.state.submissions(year)
             if counted:
                 raise NothingListed(
                     f"bucket {self.store.bucket} at {self.store.endpoint} holds no submissions for {year}, yet "
@@ -186,7 +192,7 @@ class Pipeline:
                     "Check SPBE_S3_ENDPOINT and SPBE_S3_BUCKET; if every upload was really deleted, run again with "
                     "--accept-empty"
                 )
-        return self.state.mark_removed(year, {obj.key for obj in present}, skpd)
+        return self.state.mark_removed(year, {obj.key for obj in discovery.objects}, skpd)
 
     def triage(self, year: int, objects: list[StoredObject], force: bool) -> tuple[list[StoredObject], dict[str, str]]:
         """The objects that need processing, and those already current (key -> status), from one query."""
@@ -417,6 +423,8 @@ def renewing(
 
 def is_transient(error: BaseException) -> bool:
     """Whether a pause may fix it: the S3 service or the database did not answer (a restart, a network blip)."""
+    if isinstance(error, StateStoreUnavailable):  # a server restarting may answer; a wrong URL never will
+        return error.__cause__ is not None and is_transient(error.__cause__)
     if isinstance(error, ObjectNotFound | StorageRefused):  # a missing key, wrong credentials: the same next time
         return False
     if isinstance(error, StorageError):

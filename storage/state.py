@@ -41,7 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine, Inspector, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 from sqlalchemy.schema import CreateColumn
 
@@ -340,7 +340,8 @@ Verdicts = Mapping[str, Mapping[int, Verdict]]  # content → indicator → the 
 
 class StateStoreUnavailable(Exception):
     """The state database cannot be opened: a wrong URL, a database that does not exist, a server that does not
-    answer. The message names the URL (without its password) and what to check."""
+    answer. The message names the URL (without its password) and what to check; the cause says whether waiting may
+    help (a server restarting)."""
 
 
 STATE_URL_HINT = ("check SPBE_DATABASE_URL: PostgreSQL reads postgresql+psycopg://USER[:PASSWORD]@HOST:5432/NAME, and "
@@ -365,7 +366,7 @@ class StateStore:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(url, future=True)
             Base.metadata.create_all(self.engine)
-        except (ArgumentError, NoSuchModuleError, DBAPIError, OSError) as error:
+        except (ArgumentError, NoSuchModuleError, OperationalError, InterfaceError, OSError) as error:
             reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
             raise StateStoreUnavailable(
                 f"cannot open the state database {shown_url(url)}: {reason}; {STATE_URL_HINT}"

@@ -31,7 +31,7 @@ from settings import Settings, get_settings
 from spbe_evidence.cli import EXIT_SIGNALLED
 from storage import layout
 from storage.objects import ObjectNotFound, ObjectStore, StorageError, StoredObject
-from storage.state import DocumentState, RunDocument, RunStatus, StateStore
+from storage.state import DocumentState, RunDocument, RunStatus, StateStore, StateStoreUnavailable
 from test_state import postgres_url, state  # noqa: F401  (the state store on SQLite and PostgreSQL)
 
 YEAR = 2026
@@ -126,6 +126,10 @@ def test_only_storage_and_database_errors_are_retried():
     assert is_transient(OperationalError("SELECT 1", {}, Exception("server closed the connection")))
     assert is_transient(ConnectionResetError())
     assert not is_transient(ObjectNotFound("no such key"))
+    restarting = StateStoreUnavailable("cannot open the state database")
+    restarting.__cause__ = OperationalError("SELECT 1", {}, Exception("the database system is starting up"))
+    assert is_transient(restarting)  # a worker opening its state store while PostgreSQL restarts tries again
+    assert not is_transient(StateStoreUnavailable("cannot open the state database: Can't load plugin"))
     assert not is_transient(ValueError("a bug"))
     assert retry_transient(None, None, Failed(data=StorageError("S3 restarting")))
     assert not retry_transient(None, None, Failed(data=KeyError("a bug")))

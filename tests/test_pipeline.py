@@ -36,7 +36,7 @@ def upload_samples(pipeline: Pipeline, tmp_path) -> dict[str, str]:
 def run(pipeline: Pipeline, run_id: str, force: bool = False) -> RunTotals:
     """What the nightly flow does, minus Prefect."""
     discovery = pipeline.discover(YEAR)
-    totals = RunTotals(removed=len(pipeline.mark_removed(YEAR, discovery.objects, None)))
+    totals = RunTotals(removed=len(pipeline.mark_removed(YEAR, discovery, None)))
     for obj in discovery.objects:
         totals.add(pipeline.process(obj, run_id, force))
     pipeline.publish_reports(pipeline.assess(YEAR, loose=discovery.loose), run_id)
@@ -168,10 +168,19 @@ def test_a_bucket_without_any_of_the_years_submissions_removes_none_unless_accep
     store.ensure_bucket()
     elsewhere = Pipeline(settings.model_copy(update={"s3_bucket": store.bucket}))
     counted = len(elsewhere.state.submissions(YEAR))
-    with pytest.raises(NothingListed, match=f"holds no submissions for {YEAR}, yet {counted} count as evidence"):
-        elsewhere.mark_removed(YEAR, elsewhere.discover(YEAR).objects, None)
+    for skpd in (None, {"inspektorat"}):  # a whole run, and a rerun for one SKPD's folder
+        with pytest.raises(NothingListed, match=f"holds no submissions for {YEAR}, yet {counted} count as evidence"):
+            elsewhere.mark_removed(YEAR, elsewhere.discover(YEAR, skpd), skpd)
     assert len(elsewhere.state.submissions(YEAR)) == counted
-    assert len(elsewhere.mark_removed(YEAR, [], None, accept_empty=True)) == counted
+    assert len(elsewhere.mark_removed(YEAR, elsewhere.discover(YEAR), None, accept_empty=True)) == counted
+
+
+def test_an_skpd_that_deletes_its_last_upload_has_it_removed_by_the_rerun_for_its_folder(pipeline, settings,
+                                                                                          first_run):  # fmt: skip
+    """The relay's rerun after a delete: the other SKPD's uploads show the bucket is the right one."""
+    [key] = [s.key for s in pipeline.state.submissions(YEAR) if s.skpd == "inspektorat"]
+    pipeline.store._client.remove_object(bucket_name=settings.s3_bucket, object_name=key)
+    assert pipeline.mark_removed(YEAR, pipeline.discover(YEAR, {"inspektorat"}), {"inspektorat"}) == [key]
 
 
 def test_an_upload_over_the_size_limit_is_too_large_without_download(settings, tmp_path):
