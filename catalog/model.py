@@ -281,7 +281,7 @@ class Skpd(_Record):
 
     code: str
     name: str = Field(min_length=1)
-    emails: tuple[str, ...] = ()  # none yet: its report is published, and `reports send` says it went unsent
+    emails: tuple[str, ...]  # [] while its address is not known: its report is published, `reports send` says unsent
     indicators: tuple[int, ...]
     role: Literal["coordinator", "member"] = MEMBER
 

@@ -20,10 +20,12 @@ from storage.state import DeliveryLog, StateStore
 
 
 @task(cache_policy=NO_CACHE, task_run_name="deliver {item.report}")
-def deliver_report(courier: Courier, item: Outgoing, dry_run: bool, retry_uncertain: bool) -> DeliveryResult:
+def deliver_report(
+    courier: Courier, item: Outgoing, dry_run: bool, retry_uncertain: bool, unreachable: DeliveryResult | None
+) -> DeliveryResult:
     if dry_run:
         return courier.rehearse(item, record=True)
-    return courier.deliver(item, retry_uncertain)
+    return courier.deliver(item, retry_uncertain, unreachable)
 
 
 def smtp_password(settings: Settings) -> str | None:
@@ -70,8 +72,7 @@ def send_reports(
     results: list[DeliveryResult] = []
     for item in items:  # a server that cannot be reached for one report is not waited for again for each other
         unreachable = next((result for result in results if result.unreachable), None)
-        results.append(courier.not_tried(item, unreachable) if unreachable
-                       else deliver_report(courier, item, dry_run, retry_uncertain))
+        results.append(deliver_report(courier, item, dry_run, retry_uncertain, unreachable))
     for result in results:
         log = (logger.error if result.outcome in (Outcome.FAILED, Outcome.NOT_TRIED)
                else logger.warning if result.outcome is Outcome.NO_ADDRESS else logger.info)

@@ -37,7 +37,7 @@ class DeliveryFailed(Exception):
     """Some reports could not be sent; they are recorded as failed and stay stored, and the next run retries them.
     `results` is what became of every report, for the operator's table."""
 
-    def __init__(self, message: str, results: Sequence[DeliveryResult] = ()) -> None:  # () when unpickled
+    def __init__(self, message: str, results: Sequence[DeliveryResult] = ()) -> None:
         super().__init__(message)
         self.results = list(results)
 
@@ -121,8 +121,11 @@ class Courier:
         self.transport = transport
         self.outbox = outbox
 
-    def deliver(self, item: Outgoing, retry_uncertain: bool = False) -> DeliveryResult:
-        """Send one report unless this content was sent (or may have been); record how it went."""
+    def deliver(
+        self, item: Outgoing, retry_uncertain: bool = False, unreachable: DeliveryResult | None = None
+    ) -> DeliveryResult:
+        """Send one report unless this content was sent (or may have been); record how it went. `unreachable`: the
+        mail server could not be reached for an earlier report, so one that is due is not tried (nor claimed)."""
         if self.transport is None:
             raise ValueError("a Courier without a transport can only rehearse")
         if not item.recipients:
@@ -130,6 +133,9 @@ class Courier:
         previous = self.log.find(item.year, item.report, item.content_hash)
         if not self.log.due(previous, retry_uncertain):
             return self._not_due(item, previous)
+        if unreachable is not None:
+            return DeliveryResult(item.report, Outcome.NOT_TRIED, item.recipients,
+                                  error=f"the mail server could not be reached for {unreachable.report}")
         try:
             message = item.compose()  # only now: a report already sent costs no reading of its files
         except StorageError as error:  # not claimed: the next run tries it again
@@ -161,12 +167,6 @@ class Courier:
         """Not sent: nobody to send it to until the SKPD file gives the SKPD an address (then the next run sends it)."""
         return DeliveryResult(item.report, Outcome.NO_ADDRESS, item.recipients,
                               error="the SKPD file gives this SKPD no e-mail address")
-
-    @staticmethod
-    def not_tried(item: Outgoing, unreachable: DeliveryResult) -> DeliveryResult:
-        """Not sent, and not claimed: the server was unreachable for an earlier report, so the next send tries it."""
-        return DeliveryResult(item.report, Outcome.NOT_TRIED, item.recipients,
-                              error=f"the mail server could not be reached for {unreachable.report}")
 
     def rehearse(self, item: Outgoing, record: bool) -> DeliveryResult:
         """Write the message to the outbox and say what a real send would do; `record` logs it as a dry run."""

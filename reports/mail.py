@@ -7,11 +7,9 @@ transport gives up and says the outcome is uncertain instead of sending it again
 """
 from __future__ import annotations
 
-import errno
 import logging
 import mimetypes
 import smtplib
-import socket
 import ssl
 import time
 from collections.abc import Callable, Sequence
@@ -31,9 +29,7 @@ MESSAGE_ACCEPTED = 250
 BACKOFF_FACTOR = 2
 TEXT_CTE = "quoted-printable"  # 7-bit clean for servers without 8BITMIME, still readable as source
 FALLBACK_MESSAGE_ID_DOMAIN = "spbe-evidence.invalid"
-# No connection at all: a name that does not resolve, a closed port, a host that does not answer or cannot be routed.
-UNREACHABLE_ERRORS = (socket.gaierror, ConnectionRefusedError, TimeoutError)
-UNREACHABLE_ERRNOS = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH})
+
 
 
 class MailNotConfigured(ReportsError):
@@ -54,6 +50,12 @@ class SendUncertain(SendFailed):
 
 class ServerUnreachable(SendFailed):
     """No connection to the mail server at all, after the retries: every report after this one would wait as long."""
+
+
+class NoConnection(OSError):
+    """The connection to the mail server was not made (a name that does not resolve, a closed port, no route, no
+    answer): transient like any network failure, and unlike one after the server answered, the same for every
+    report."""
 
 
 def check_mail_settings(settings: Settings) -> None:
@@ -145,11 +147,10 @@ class SmtpTransport:
                 return Sent(attempt, self._transmit(message, recipients, attempt))
             except (OSError, smtplib.SMTPException) as failure:
                 if not _transient(failure) or attempt == self.config.attempts:
-                    if _unreachable(failure):
+                    if isinstance(failure, NoConnection):
                         raise ServerUnreachable(
-                            f"the mail server {self.config.host}:{self.config.port} could not be reached "
-                            f"({type(failure).__name__}: {failure}); check SPBE_SMTP_HOST and SPBE_SMTP_PORT, and "
-                            "that this machine may connect to it", attempt,
+                            f"the mail server {self.config.host}:{self.config.port} could not be reached ({failure}); "
+                            "check SPBE_SMTP_HOST and SPBE_SMTP_PORT, and that this machine may connect to it", attempt,
                         ) from failure  # fmt: skip
                     raise SendFailed(f"{type(failure).__name__}: {failure}", attempt) from failure
                 logger.warning("SMTP %s:%s attempt %d/%d failed (%s); retrying in %.0f s", self.config.host,
@@ -178,10 +179,17 @@ class SmtpTransport:
     def _connect(self) -> smtplib.SMTP:
         config = self.config
         if config.tls == "ssl":
-            smtp = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout_seconds,
-                                    context=ssl.create_default_context())
+            smtp = smtplib.SMTP_SSL(timeout=config.timeout_seconds, context=ssl.create_default_context())
         else:
-            smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout_seconds)
+            smtp = smtplib.SMTP(timeout=config.timeout_seconds)
+        try:
+            smtp.connect(config.host, config.port)
+        except (smtplib.SMTPException, ssl.SSLError):  # the server answered, or its TLS did not match ours
+            smtp.close()
+            raise
+        except OSError as error:
+            smtp.close()
+            raise NoConnection(f"{type(error).__name__}: {error}") from error
         try:
             if config.tls == "starttls":
                 smtp.starttls(context=ssl.create_default_context())
@@ -215,13 +223,6 @@ def _close(smtp: smtplib.SMTP) -> None:
         smtp.quit()
     except (OSError, smtplib.SMTPException):
         smtp.close()
-
-
-def _unreachable(error: Exception) -> bool:
-    """The server was never reached (the network said so), as opposed to a server that answered with an error."""
-    if isinstance(error, smtplib.SMTPException | ssl.SSLError):
-        return False
-    return isinstance(error, UNREACHABLE_ERRORS) or getattr(error, "errno", None) in UNREACHABLE_ERRNOS
 
 
 def _transient(error: Exception) -> bool:
