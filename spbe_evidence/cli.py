@@ -18,7 +18,7 @@ from catalog.model import CatalogError
 from settings import Settings, get_settings
 from spbe_evidence.errors import UserError
 from spbe_evidence.options import evaluation_year
-from storage.objects import StorageError
+from storage.objects import ObjectNotFound, StorageError
 from storage.state import StateStoreUnavailable
 
 EXIT_OK = 0
@@ -26,6 +26,7 @@ EXIT_USAGE = 2
 EXIT_SIGNALLED = 128  # plus the signal's number, as a shell reports a command a signal ended
 EXIT_FAILED = 1  # the command could not finish its work: object storage unreachable or refused
 STATUS_RUNS_SHOWN = 5
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # An upload for a year after next is a slip of the keyboard: the evaluation of a year is prepared in it or the one before.
 YEARS_AHEAD_ALLOWED = 1
 PREFECT_TELEMETRY = "PREFECT_SERVER_ANALYTICS_ENABLED"
@@ -48,13 +49,21 @@ def main(argv: list[str] | None = None) -> int:
     # The ephemeral Prefect server of a command-line run would try to send usage telemetry, and on a government
     # network without internet log an ERROR on every run; `prefect serve` (flows/serve.py) turns it off the same way.
     os.environ.setdefault(PREFECT_TELEMETRY, "false")
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     parser = build_parser()
     args = parser.parse_args(argv)
+    console = logging.StreamHandler()  # Prefect's flow and task logs reach the operator through it too
+    console.setFormatter(CommandLogFormatter(LOG_FORMAT))
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:  # Prefect's flow and task logs reach the operator through these
-        handler.addFilter(without_explained_tracebacks)
+                        handlers=[console])  # fmt: skip
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        return _handle(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _handle(args: argparse.Namespace) -> int:
+    """The command, with the errors an operator can fix said in one line and an exit code."""
     try:
         return args.handler(args)
     except UserError as error:
@@ -73,16 +82,25 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def without_explained_tracebacks(record: logging.LogRecord) -> bool:
-    """A log record of an error this command ends by explaining in one line (wrong credentials, a missing bucket, a
-    database that cannot be opened, a broken data file, reports not sent) loses its traceback: Prefect logs each
-    failed task and flow with one, which buries the line that says what to check."""
+class CommandLogFormatter(logging.Formatter):
+    """Log lines for the operator. The record of an error this command then explains in one line (wrong credentials,
+    a missing bucket, a database that cannot be opened, a broken data file, reports not sent) is shown without its
+    traceback: Prefect logs each failed task and flow with one, which buries the line that says what to check. A
+    bug's keeps it (a missing object is one: its key was computed wrong)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info and explained(record.exc_info[1]):
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        return super().format(record)
+
+
+def explained(error: BaseException | None) -> bool:
+    """Whether the command ends by saying this error in words the operator can act on."""
     from reports.delivery import DeliveryFailed
 
-    error = record.exc_info[1] if record.exc_info else None
-    if isinstance(error, (UserError, CatalogError, StorageError, StateStoreUnavailable, DeliveryFailed)):
-        record.exc_info = record.exc_text = None
-    return True
+    if isinstance(error, ObjectNotFound):
+        return False
+    return isinstance(error, (UserError, CatalogError, StorageError, StateStoreUnavailable, DeliveryFailed))
 
 
 def _exit_on_sigterm(number: int, frame: object) -> None:
