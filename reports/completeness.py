@@ -262,35 +262,37 @@ def _skpd_view(
         for sub, copies in once_per_content(sub for sub in own if sub.status == Status.OK and sub.key not in counting)
     ]
     answers_for = {member for number in skpd.indicators for member in framework.group_of(number)}
+    known = {indicator.number for indicator in framework.indicators}  # not a match stored under an older framework
     supported = {
-        sub.key: sorted({claim.indicator for claim in claims[sub.key] if claim.decision is Decision.SUPPORTS})
+        sub.key: {claim.indicator for claim in claims[sub.key] if claim.decision is Decision.SUPPORTS} & known
         for sub in own
     }
-    for_others = [
-        _upload(sub, copies, FOR_OTHERS_MESSAGE.format(
-            indicators="; ".join(f"{number} ({framework.indicator(number).name})" for number in supported[sub.key])))
-        for sub, copies in once_per_content(
-            sub for sub in own if supported[sub.key] and answers_for.isdisjoint(supported[sub.key]))
-    ]  # fmt: skip
+    for_others = []
+    for shown, copies in once_per_content(sub for sub in own if supported[sub.key]):
+        counted = sorted(set().union(*(supported[sub.key] for sub in (shown, *copies))))  # copies named otherwise
+        if answers_for.isdisjoint(counted):
+            names = ", ".join(f"{number} ({framework.indicator(number).name})" for number in counted)
+            for_others.append(_upload(shown, copies, FOR_OTHERS_MESSAGE.format(indicators=names)))
     return SkpdCompleteness(skpd, responsible, unreadable, unmatched, uploads=len(own), for_others=for_others)
 
 
-def once_per_content(submissions: Iterable[Submission]) -> list[tuple[Submission, list[str]]]:
-    """Each content once, under its shortest name (the original, not "… (1).pdf"), with its other names: a file
-    uploaded twice is one file to the clerk who reads the list."""
+def once_per_content(submissions: Iterable[Submission]) -> list[tuple[Submission, list[Submission]]]:
+    """Each content once, under its shortest name (the original, not "… (1).pdf"), with its other uploads, in the
+    order of the names shown: a file uploaded twice is one file to the clerk who reads the list."""
     groups: dict[str, list[Submission]] = {}
     for sub in submissions:
         groups.setdefault(sub.sha256 or sub.key, []).append(sub)
     distinct = []
     for copies in groups.values():
         shown = min(copies, key=lambda sub: (len(sub.filename), sub.filename))
-        distinct.append((shown, sorted(sub.filename for sub in copies if sub is not shown)))
-    return distinct
+        distinct.append((shown, sorted((sub for sub in copies if sub is not shown), key=lambda sub: sub.filename)))
+    return sorted(distinct, key=lambda group: group[0].filename)
 
 
-def _upload(sub: Submission, copies: Sequence[str], *messages: str) -> Upload:
+def _upload(sub: Submission, copies: Sequence[Submission], *messages: str) -> Upload:
     """An upload as a list of its SKPD's report shows it: what became of it, and the other names of the same file."""
-    parts = [part for part in (*messages, COPIES_MESSAGE.format(names=", ".join(copies)) if copies else "") if part]
+    names = ", ".join(copy.filename for copy in copies)
+    parts = [part for part in (*messages, COPIES_MESSAGE.format(names=names) if copies else "") if part]
     return Upload(sub.filename, sub.key, sub.status, "; ".join([part.rstrip(".") for part in parts[:-1]] + parts[-1:]))
 
 

@@ -254,18 +254,28 @@ def skpd_report(
 
 
 # The Pedoman's example evidence often points at lettered items of its own page ("dokumen sesuai huruf b yang mencakup
-# ketentuan huruf c"), which a report does not show; its own list of examples follows "yaitu" or "dapat berupa".
+# ketentuan huruf c"), which a report does not show; such a sentence may still list examples after "yaitu" or
+# "dapat berupa".
 CITES_LETTERED_ITEMS = re.compile(r"\bhuruf [a-z]\b", re.IGNORECASE)
 EXAMPLES_LISTED = re.compile(r"\b(?:yaitu|dapat berupa):?\s+(.+)", re.IGNORECASE | re.DOTALL)
+SENTENCE_END = re.compile(r"(?<=\.)\s+(?=[A-Z])")
+EXAMPLES_LABEL = "Contoh: {examples}"
 
 
 def accepted_evidence(indicator: Indicator) -> str:
     """What the regulation accepts, in words an SKPD clerk can act on without the Pedoman at hand: its example
-    evidence, or where that cites lettered items, the assessment rule followed by the example's own list."""
-    if not CITES_LETTERED_ITEMS.search(indicator.example_evidence):
+    evidence, where a sentence of it cites lettered items, with the assessment rule first and only the examples that
+    sentence lists; its other sentences (more than one kind of document may be given, a document's age) stay."""
+    sentences = SENTENCE_END.split(indicator.example_evidence)
+    if not any(CITES_LETTERED_ITEMS.search(sentence) for sentence in sentences):
         return indicator.example_evidence
-    listed = EXAMPLES_LISTED.search(indicator.example_evidence)
-    return f"{indicator.assessment} Contoh: {listed.group(1)}" if listed else indicator.assessment
+    kept = [indicator.assessment]
+    for sentence in sentences:
+        if not CITES_LETTERED_ITEMS.search(sentence):
+            kept.append(sentence)
+        elif listed := EXAMPLES_LISTED.search(sentence):
+            kept.append(EXAMPLES_LABEL.format(examples=listed.group(1)))
+    return " ".join(kept)
 
 
 def indicator_row(

@@ -86,7 +86,9 @@ def test_what_the_regulation_accepts_never_points_at_lettered_items_the_report_d
     texts = {row.number: row.accepted_evidence for view in nothing_yet.skpd
              for row in skpd_report(view, YEAR, framework, registry, DATES).indicators}
     assert not [number for number, text in texts.items() if "huruf" in text]
-    assert texts[11] == framework.indicator(11).assessment  # what is assessed: the Arsitektur SPBE document
+    assert texts[11] == (f"{framework.indicator(11).assessment} "  # what is assessed: the Arsitektur SPBE document
+                         "Data Pendukung dapat disampaikan lebih dari 1 (satu) jenis dokumen.")
+    assert "dilakukan dalam kurun waktu 2 (dua) tahun terakhir" in texts[29]  # the sentences citing no letter stay
     assert texts[24].endswith(
         "Contoh: Dokumen perencanaan pelaksanaan Manajemen Aset TIK, Dokumen pedoman pelaksanaan Manajemen Aset TIK, "
         "Bukti pelaksanaan Manajemen Aset TIK, dan Bukti Evaluasi Pelaksanaan Manajemen Aset TIK.")
@@ -151,6 +153,18 @@ def test_a_file_that_matches_nothing_uploaded_twice_is_listed_once_with_its_othe
         ("undangan.docx", "berkas yang sama juga diunggah sebagai undangan (1).docx")]
     assert [(row.filename, row.message) for row in report.unreadable] == [
         ("kosong.pdf", "Berkas ini tidak berisi teks; berkas yang sama juga diunggah sebagai kosong-lagi.pdf")]
+
+
+
+def test_a_file_uploaded_twice_that_is_evidence_for_other_skpd_names_what_each_copy_supports(catalog):
+    framework, registry = catalog  # the matcher reads file names too, so copies may support different indicators
+    twice = [upload("bappeda", "perwal-spbe.pdf", (1, 0.9, "supports")),
+             upload("bappeda", "Perwal SPBE final.pdf", (2, 0.9, "supports"), copy_of="perwal-spbe.pdf")]
+    report = report_of("bappeda", assess(framework, registry, twice, YEAR), catalog)
+    one, two = framework.indicator(1).name, framework.indicator(2).name
+    assert [(row.filename, row.message) for row in report.for_others] == [(
+        "perwal-spbe.pdf",
+        f"bukti indikator 1 ({one}), 2 ({two}); berkas yang sama juga diunggah sebagai Perwal SPBE final.pdf")]
 
 
 def test_an_upload_that_is_evidence_only_for_other_skpds_indicators_is_shown_to_its_clerk(catalog):
