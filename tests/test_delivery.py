@@ -101,6 +101,11 @@ def test_the_city_summary_goes_to_the_kominfotik_addresses_with_heatmap_and_work
     assert mail.recipients == list(registry(published).coordinator_emails)
     assert set(attachments(mail.message)) == {f"spbe-{YEAR}-{CITY_SUMMARY}.png", f"spbe-{YEAR}-{CITY_SUMMARY}.xlsx"}
     assert "Peringkat SKPD menurut kelengkapan" in html_body(mail.message)
+    # the heatmap shows in the body where mail clients hide data: images (Gmail, Outlook): a part the HTML points to
+    [heatmap] = [part for part in mail.message.walk() if part.get_content_type() == "image/png" and part["Content-ID"]]
+    assert "data:image" not in html_body(mail.message)
+    assert f'src="cid:{heatmap["Content-ID"].strip().strip("<>")}"' in html_body(mail.message)
+    assert heatmap.get_content() == attachments(mail.message)[f"spbe-{YEAR}-{CITY_SUMMARY}.png"]
 
 
 def test_a_rerun_with_nothing_changed_sends_nothing(published, mail_server):
