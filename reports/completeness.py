@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import TypeVar
 
 from catalog import Framework, Indicator, Skpd, SkpdRegistry
 from extractors.document import Status
@@ -276,14 +277,23 @@ def _skpd_view(
     return SkpdCompleteness(skpd, responsible, unreadable, unmatched, uploads=len(own), for_others=for_others)
 
 
+Uploaded = TypeVar("Uploaded", Evidence, Submission)  # what names an uploaded file: its key and its content's hash
+
+
+def by_content(uploads: Iterable[Uploaded]) -> list[list[Uploaded]]:
+    """The uploads grouped by content, in the order each content first appears: a file uploaded under several names
+    (a re-upload, the same decree in two SKPD's folders) is one document (one never downloaded is its own)."""
+    groups: dict[str, list[Uploaded]] = {}
+    for upload in uploads:
+        groups.setdefault(upload.sha256 or upload.key, []).append(upload)
+    return list(groups.values())
+
+
 def once_per_content(submissions: Iterable[Submission]) -> list[tuple[Submission, list[Submission]]]:
     """Each content once, under its shortest name (the original, not "… (1).pdf"), with its other uploads, in the
     order of the names shown: a file uploaded twice is one file to the clerk who reads the list."""
-    groups: dict[str, list[Submission]] = {}
-    for sub in submissions:
-        groups.setdefault(sub.sha256 or sub.key, []).append(sub)
     distinct = []
-    for copies in groups.values():
+    for copies in by_content(submissions):
         shown = min(copies, key=lambda sub: (len(sub.filename), sub.filename))
         distinct.append((shown, sorted((sub for sub in copies if sub is not shown), key=lambda sub: sub.filename)))
     return sorted(distinct, key=lambda group: group[0].filename)

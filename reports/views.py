@@ -13,7 +13,9 @@ from dataclasses import dataclass, field, fields, is_dataclass
 
 from catalog import Framework, Indicator, SkpdRegistry
 from matching.matcher import Decision, EvidenceRule, Ground
-from reports.completeness import COPIES_MESSAGE, Evidence, EvidenceState, IndicatorCoverage, SkpdCompleteness, Upload
+from reports.completeness import (
+    COPIES_MESSAGE, Evidence, EvidenceState, IndicatorCoverage, SkpdCompleteness, Upload, by_content,
+)
 from reports.evidence_age import DocumentDate, EvidenceAge, evidence_age
 
 DECISION_LABELS = {Decision.SUPPORTS: "mendukung", Decision.REVIEW: "perlu ditinjau"}
@@ -315,11 +317,8 @@ def distinct_contents(evidence: Sequence[Evidence], reader: str | None) -> list[
     """Each content once, best first, with its other copies: a file uploaded under several names (a re-upload, the
     same decree in two SKPD's folders) is one document to its reader, shown under the reader's own name for it
     where the reader uploaded one that counts the same, its shortest (the original, not "… (1).pdf")."""
-    groups: dict[str, list[Evidence]] = {}
-    for item in evidence:
-        groups.setdefault(item.sha256 or item.key, []).append(item)
     distinct = []
-    for copies in groups.values():
+    for copies in by_content(evidence):
         best = copies[0]
         candidates = [item for item in copies if item.decision is best.decision]
         shown = min(candidates, key=lambda item: (item.skpd != reader, len(item.filename), item.filename))

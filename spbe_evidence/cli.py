@@ -66,16 +66,13 @@ def _handle(args: argparse.Namespace) -> int:
     """The command, with the errors an operator can fix said in one line and an exit code."""
     try:
         return args.handler(args)
-    except UserError as error:
+    except (UserError, CatalogError) as error:  # a slip, or a data file the operator edits: named with the problem
         print(f"spbe-evidence: {error}", file=sys.stderr)
         return EXIT_USAGE
     except ValidationError as error:  # a setting the operator wrote: say which, and what it should be
         if error.title != Settings.__name__:  # another model's (Prefect's): a bug, with its traceback
             raise
         print(f"spbe-evidence: {setting_problems(error)}", file=sys.stderr)
-        return EXIT_USAGE
-    except CatalogError as error:  # a data file the operator edits: the message names the file and the problem
-        print(f"spbe-evidence: {error}", file=sys.stderr)
         return EXIT_USAGE
     except (StorageError, StateStoreUnavailable) as error:  # the message names the service and what to check
         print(f"spbe-evidence: {error}", file=sys.stderr)
