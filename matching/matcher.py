@@ -73,9 +73,13 @@ class Ground(StrEnum):
 
     SCORE = "score"  # the fused score cleared the supports threshold
     FORM = "form"  # the lower threshold of the best indicator of a document about electronic government
-    POLICY_SUBJECT = "policy_subject"  # the lower threshold of a Kebijakan Internal its enacted policy's subject names
+    # the lower threshold of a Kebijakan Internal indicator its enacted policy's subject names, or of an indicator of
+    # the scope a policy on a part of SPBE as a whole regulates that one of its chapter or part titles names
+    POLICY_SUBJECT = "policy_subject"
     ANNOUNCED = "announced"  # the topic the document's title or subject fields announce
     PRACTICE_DOCUMENT = "practice_document"  # the document is the practice's own work (a system design for 15)
+    # the document, no policy, is about a Kebijakan Internal topic its form or title points to: the topic carried out
+    POLICY_CARRIED_OUT = "policy_carried_out"
     FUNDED = "funded"  # the activity a budget sheet funds
 
 
@@ -86,10 +90,11 @@ class Thresholds:
     best_supports is the lower bar for an indicator the document's form points to: the best indicator of a document
     about electronic government (such a document is evidence for something, and its best indicator is right far
     more often than its score says: the fusion is fitted on documents that name their topic in their first words,
-    real uploads seldom do), and a Kebijakan Internal indicator whose topic an enacted policy's subject names.
-    announced_supports is the lowest, for the topic a document on electronic government announces in its title
-    (0 by default: such a document is that topic's evidence whatever its score; a deployment raises it to be
-    stricter).
+    real uploads seldom do), a Kebijakan Internal indicator whose topic an enacted policy's subject names, and an
+    indicator of the scope a policy on a part of SPBE as a whole regulates whose topic a chapter or part title names.
+    announced_supports is the lowest, for the topic a document on electronic government announces in its title, a
+    practice's own work, and the practice of a Kebijakan Internal topic a document that is no policy points to (0 by
+    default: such a document is that topic's evidence whatever its score; a deployment raises it to be stricter).
     """
 
     supports: float
@@ -118,8 +123,9 @@ class Thresholds:
         supports. pointed_to: how the document's form points to the indicator (FORM, POLICY_SUBJECT), for review
         and supports from best_supports. funded: a budget sheet funds the indicator's activity, its evidence
         whatever the score. announced: how the document says it is the indicator's evidence (ANNOUNCED: its title
-        or subject fields name the topic; PRACTICE_DOCUMENT: it is the practice's own work), for review and supports
-        from announced_supports."""
+        or subject fields name the topic; PRACTICE_DOCUMENT: it is the practice's own work; POLICY_CARRIED_OUT: it is
+        no policy, but on the topic of the Kebijakan Internal indicator whose policy this practice carries out), for
+        review and supports from announced_supports."""
         if funded:
             bar, ground = 0.0, Ground.FUNDED
         elif announced:
@@ -180,9 +186,10 @@ class IndicatorIndex:
         self.is_service = np.array([profile.kind is IndicatorKind.SERVICE for profile in self.profiles])
         self.needs_spbe = np.array([profile.needs_spbe for profile in self.profiles])
         self.funds_activities = np.array([profile.funds_activities for profile in self.profiles])
-        self.carries_out_policy = np.array(
-            [profile.policy_indicator is not None for profile in self.profiles], dtype=float
-        )  # the enacted policy it carries out is evidence for that policy indicator instead
+        # per indicator, the Kebijakan Internal indicator whose policy it carries out (0: none); the enacted policy
+        # itself is evidence for that policy indicator, not for the practice
+        self.policy_indicators = np.array([profile.policy_indicator or 0 for profile in self.profiles])
+        self.carries_out_policy = (self.policy_indicators > 0).astype(float)
         missing = [name for name in FEATURES if name not in profile_set.weights]
         if missing:
             raise ProfileError(f"the profile file's fusion weights lack {missing}")
@@ -283,12 +290,18 @@ def fuse(table: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(table @ weights)))
 
 
-def unmet_rules(structure: DocumentStructure, index: IndicatorIndex) -> list[EvidenceRule | None]:
-    """For each indicator, the framework's rule on the kind of evidence that this document does not meet: a
-    Kebijakan Internal indicator needs an enacted regulation, decree or circular; an electronic-service indicator
-    a document that shows the electronic service, or a file its uploader named for it (a screenshot's few words
-    seldom say "aplikasi"). A practice indicator that carries out a Kebijakan Internal indicator's policy needs a
-    document of the practice: an enacted regulation, circular or instruction (on its topic or another) is evidence
+def unmet_rules(failed: dict[EvidenceRule, np.ndarray], indicators: int) -> list[EvidenceRule | None]:
+    """For each of the indicators, the first of the rules on the kind of evidence it fails (`failed_rules`), if any:
+    the one its report names."""
+    return [next((rule for rule, fails in failed.items() if fails[row]), None) for row in range(indicators)]
+
+
+def failed_rules(structure: DocumentStructure, index: IndicatorIndex) -> dict[EvidenceRule, np.ndarray]:
+    """Per rule on the kind of evidence, in the order a report names the first, the indicators this document fails
+    it for. A Kebijakan Internal indicator needs an enacted regulation, decree or circular; an electronic-service
+    indicator a document that shows the electronic service, or a file its uploader named for it (a screenshot's few
+    words seldom say "aplikasi"). A practice indicator that carries out a Kebijakan Internal indicator's policy needs
+    a document of the practice: an enacted regulation, circular or instruction (on its topic or another) is evidence
     for policy indicators only, unless it is a decree (forming a forum, appointing officers: an act) or holds an
     annex (the architecture itself). An indicator of a generic topic (a team, risk management, training) needs a
     document that names SPBE or ICT: the minutes of an inflation-control team are no Tim Koordinasi SPBE at work. An
@@ -296,29 +309,22 @@ def unmet_rules(structure: DocumentStructure, index: IndicatorIndex) -> list[Evi
     what the document is about. A regulation on an office's structure and duties lists ICT functions, but is
     evidence for no indicator; nor is a policy another government enacted (a Perpres, a Permen, another city's
     Perwal), which an assessor does not count for this one, however well it fits."""
+    every = np.ones(len(index.indicators), dtype=bool)
     if structure.is_organisation:
-        return [EvidenceRule.SPBE_EVIDENCE] * len(index.indicators)
+        return {EvidenceRule.SPBE_EVIDENCE: every}
     if structure.issued_elsewhere:
-        return [EvidenceRule.OWN_GOVERNMENT] * len(index.indicators)
-    named_for = named_by_filename(index, structure)
-    needs_policy = index.is_policy.astype(bool) & (not structure.is_policy)
-    needs_electronic = index.is_service & (not structure.is_electronic) & ~named_for
-    needs_practice = index.carries_out_policy.astype(bool) & structure.is_policy_only
-    needs_spbe = index.needs_spbe & (not structure.names_spbe)
+        return {EvidenceRule.OWN_GOVERNMENT: every}
     needs_content = index.terms.presence(structure.office_names) > 0
     if needs_content.any():  # only then is the whole document searched, and for those indicators' terms alone
         needs_content &= index.terms.presence(structure.content, of=needs_content) == 0
-    return [
-        EvidenceRule.ENACTED_POLICY if policy
-        else EvidenceRule.ELECTRONIC_SERVICE if electronic
-        else EvidenceRule.CARRIED_OUT if practice
-        else EvidenceRule.SPBE_CONTEXT if spbe
-        else EvidenceRule.TOPIC_IN_CONTENT if content
-        else None
-        for policy, electronic, practice, spbe, content in zip(
-            needs_policy, needs_electronic, needs_practice, needs_spbe, needs_content
-        )
-    ]
+    return {
+        EvidenceRule.ENACTED_POLICY: index.is_policy.astype(bool) & (not structure.is_policy),
+        EvidenceRule.ELECTRONIC_SERVICE: index.is_service & (not structure.is_electronic)
+        & ~named_by_filename(index, structure),
+        EvidenceRule.CARRIED_OUT: index.carries_out_policy.astype(bool) & structure.is_policy_only,
+        EvidenceRule.SPBE_CONTEXT: index.needs_spbe & (not structure.names_spbe),
+        EvidenceRule.TOPIC_IN_CONTENT: needs_content,
+    }
 
 
 def decide(
@@ -333,8 +339,11 @@ def decide(
     the document's form points to needs only the lower best_supports score: the best indicator of a document about
     electronic government (all of them, if several tie), and a Kebijakan Internal indicator whose topic an enacted
     policy names in its subject ("tentang Penyelenggaraan Satu Data Indonesia" sets the data policy, however little
-    of its body is on data). The form is the evidence itself, whatever the score, for the activity a budget sheet
-    that supports its budget indicator funds. The topic a document on electronic government announces needs only
+    of its body is on data), or an indicator of the scope a policy on a part of SPBE as a whole regulates whose
+    topic one of its chapter or part titles names (a Perwal on SPBE with a "Bagian Ketiga Peta Rencana SPBE"). A
+    Kebijakan Internal indicator the form points to in a document that is no policy passes to its practice. The form
+    is the evidence itself, whatever the score, for the activity a budget sheet that supports its budget indicator
+    funds. The topic a document on electronic government announces needs only
     announced_supports (0 by default): the best indicator, by its score and by its body's terms, of a document that
     is no policy, named in its title or subject fields beyond the names of the offices that write it (the fusion,
     fitted on texts that name their topic in every line, underrates a real SOP, manual or report that names it once
@@ -348,16 +357,22 @@ def decide(
     ]
     named_in_subject = column(table, "subject_terms") > 0
     named_policy = index.is_policy.astype(bool) & structure.is_policy & named_in_subject
+    # a policy on a part of SPBE as a whole (a Perwal on SPBE) with a chapter or part on one of its topics
+    named_policy |= np.isin(index.indicators, structure.scope_indicators) & (column(table, "heading_terms") > 0)
     named_policy &= ~index.needs_spbe | structure.names_spbe  # a stunting team's decree names "tim", not SPBE's
     pointed = [
         Ground.POLICY_SUBJECT if policy else Ground.FORM if electronic_best else None
         for policy, electronic_best in zip(named_policy, best & structure.is_electronic)
     ]
-    rules = unmet_rules(structure, index)
+    failed = failed_rules(structure, index)
+    rules = unmet_rules(failed, len(scores))
     rulings = [
         thresholds.decide(float(score), rule, pointed_to, announced=announces)
         for score, rule, pointed_to, announces in zip(scores, rules, pointed, announced)
     ]
+    for row in practices_of_held_policies(scores, rulings, pointed, announced, failed, index):
+        if rulings[row].decision is not Decision.SUPPORTS:
+            rulings[row] = thresholds.decide(float(scores[row]), rules[row], announced=Ground.POLICY_CARRIED_OUT)
     if any(rulings[row].decision is Decision.SUPPORTS for row in np.flatnonzero(best & index.funds_activities)):
         for row in np.flatnonzero(funded_activities(structure, index)):  # never a budget indicator itself
             rulings[row] = thresholds.decide(float(scores[row]), rules[row], funded=True)
@@ -374,6 +389,31 @@ def announced_topic(
         return np.zeros(len(best), dtype=bool)
     best_by_terms = column(table, "best_terms") > 0
     return best & best_by_terms & (index.terms.presence(structure.announced) > 0)
+
+
+def practices_of_held_policies(
+    scores: np.ndarray,
+    rulings: Sequence[Ruling],
+    pointed: Sequence[Ground | None],
+    announced: Sequence[Ground | None],
+    failed: dict[EvidenceRule, np.ndarray],
+    index: IndicatorIndex,
+) -> list[int]:
+    """For each Kebijakan Internal indicator that the document's form or title points to and that the enacted-policy
+    rule alone holds back, its practice: the best scored of the indicators that carry out its policy (none when
+    two tie: the scores cannot tell which). A report, minutes or news item on the Tim Audit TIK's work is no audit
+    policy, but the audit carried out (the framework's "a document showing X carried out supports the practice
+    indicator")."""
+    other_rules = np.any([fails for rule, fails in failed.items() if rule is not EvidenceRule.ENACTED_POLICY], axis=0)
+    practices = []
+    for row, ruling in enumerate(rulings):
+        held = ruling.unmet_rule is EvidenceRule.ENACTED_POLICY and not other_rules[row]
+        if held and (pointed[row] or announced[row]):
+            carrying = np.flatnonzero(index.policy_indicators == index.indicators[row])
+            ranked = sorted(scores[carrying], reverse=True)
+            if carrying.size and (len(ranked) == 1 or ranked[0] > ranked[1]):
+                practices.append(int(carrying[np.argmax(scores[carrying])]))
+    return practices
 
 
 def practice_documents(structure: DocumentStructure, index: IndicatorIndex) -> np.ndarray:

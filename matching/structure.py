@@ -60,10 +60,13 @@ OFFICE_NAME_CHARS = OPENING_CHARS  # the letterhead and unit lines that say who 
 OFFICE_NAME_GAP = " . "  # what stands in for an office's name: no phrase runs across it
 # Lower-case words inside a capitalised name: "Dinas Tenaga Kerja dan Sertifikasi Kompetensi".
 OFFICE_NAME_JOINERS = ("dan", "serta", "&")
-HEADING_WORDS = 8  # a chapter, part or paragraph title after its marker
+HEADING_WORDS = 8  # a chapter, part or paragraph title after its marker, at most
+SECTION_MARKER = r"(?:bab [ivxlc]+|bagian ke[a-z]+|paragraf \d+)"
+# A title ends where the next section's marker or an article ("Pasal 30 Tim Koordinasi SPBE dibentuk ...") begins.
+HEADING_WORD = rf"(?!{SECTION_MARKER}\s|pasal \d)\S+"
 # "BAB IV ARSITEKTUR SPBE", "Bagian Ketiga Peta Rencana SPBE", "Paragraf 2 Pusat Data": one regulation, many subjects.
 SECTION_HEADING = re.compile(
-    rf"(?<![a-z0-9])(?:bab [ivxlc]+|bagian ke[a-z]+|paragraf \d+)\s+((?:\S+\s+){{0,{HEADING_WORDS - 1}}}\S+)"
+    rf"(?<![a-z0-9]){SECTION_MARKER}\s+((?:{HEADING_WORD}\s+){{0,{HEADING_WORDS - 1}}}{HEADING_WORD})"
 )
 # "35.screenshot LPSE.jpg", "1.a.Perwal.pdf", "16.b.SOP_DC.pdf", "[Indikator 42i] Screenshot ..."
 FILENAME_INDICATOR = re.compile(r"^\s*\[?\s*(?:indikator\s*)?(\d{1,2})(?=[a-z]?[\]\s._-])", re.IGNORECASE)

@@ -42,11 +42,15 @@ UNMET_RULE_LABELS = {
 # reviewer knows what to check. A supports by its score needs no words.
 GROUND_LABELS = {
     Ground.FORM: "karena dokumen tentang pemerintahan berbasis elektronik ini terutama membahas topik indikator ini",
-    Ground.POLICY_SUBJECT: "karena judul kebijakan yang sudah ditetapkan ini menyebut topik indikator ini",
+    Ground.POLICY_SUBJECT: "karena judul kebijakan yang sudah ditetapkan ini, atau judul salah satu bab atau "
+    "bagiannya, menyebut topik indikator ini",
     Ground.ANNOUNCED: "karena judul atau perihal dokumen menyebut topik indikator ini",
     Ground.FUNDED: "karena dokumen anggaran ini menganggarkan kegiatan indikator ini",
     Ground.PRACTICE_DOCUMENT: "karena dokumen ini adalah hasil kerja pelaksanaan indikator ini (misalnya dokumen "
     "analisis kebutuhan dan perancangan sistem untuk Pembangunan Aplikasi)",
+    Ground.POLICY_CARRIED_OUT: "karena dokumen ini bukan kebijakan yang ditetapkan, tetapi menunjukkan pelaksanaan "
+    "kebijakan pada topik indikator ini, sehingga menjadi bukti penerapannya (misalnya laporan kegiatan Tim Audit "
+    "TIK untuk indikator audit)",
 }
 # A Kominfotik reviewer's verdict: who, so the reader knows a person checked it, and the note they wrote.
 REVIEWED_LABEL = "dikonfirmasi oleh peninjau {reviewer}"

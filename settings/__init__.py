@@ -55,13 +55,15 @@ class Settings(BaseSettings):
     best_supports_threshold: float = Field(
         0.25, **SCORE_RANGE,
         description="score at or above which a document supports an indicator its form points to: the best indicator "
-        "of a document about electronic government, a Kebijakan Internal indicator its enacted policy's subject names",
+        "of a document about electronic government, a Kebijakan Internal indicator its enacted policy's subject names, "
+        "an indicator a chapter or part title of a policy on SPBE as a whole names",
     )
     announced_supports_threshold: float = Field(
         0.0, **SCORE_RANGE,
         description="score at or above which a document on electronic government supports the topic its title or "
-        "subject announces (its best indicator, by score and by its body's terms): 0, whatever the score; at most "
-        "the one above",
+        "subject announces (its best indicator, by score and by its body's terms), a practice's own work, the practice "
+        "of a Kebijakan Internal topic a document that is no policy is about: 0, whatever the score; at most the one "
+        "above",
     )
     top_k: int = Field(5, description="candidate indicators kept per document (every supported one is kept besides)")
     chunk_words: int = Field(90, description="words per chunk embedded (Indonesian: ~2.5 tokens a word, 256 fit the default model)")

@@ -38,9 +38,10 @@ COMMAND_MODULES: tuple[str, ...] = (
 # Why a supports below the supports threshold is one, for the operator reading `match` (a score needs no words).
 GROUND_WORDS = {
     "form": "the best of a document on electronic government",
-    "policy_subject": "named in the enacted policy's subject",
+    "policy_subject": "named in the enacted policy's subject, or in a chapter's or part's title",
     "announced": "the topic its title announces",
     "practice_document": "the practice's own work, such as a system design",
+    "policy_carried_out": "a Kebijakan Internal topic it points to, carried out (the document is no policy)",
     "funded": "an activity this budget funds",
 }
 

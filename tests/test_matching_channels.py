@@ -12,7 +12,9 @@ from matching.chunking import Chunk
 from matching.engine import Matcher
 from matching.evaluation import EmbeddingCache, LabelledDocument, fit_weights
 from matching.lexical import TermIndex
-from matching.matcher import FEATURES, Decision, EvidenceRule, Ground, Ruling, decide, features, unmet_rules
+from matching.matcher import (
+    FEATURES, Decision, EvidenceRule, Ground, Ruling, decide, failed_rules, features, unmet_rules,
+)
 from matching.profiles import load_profiles
 from matching.text import phrase_pattern
 from matching.structure import PolicyScope, StructureMarkers, read_structure, without_names
@@ -264,6 +266,13 @@ def test_section_headings_are_read_from_the_whole_document():
     assert "arsitektur spbe" in headings and "pusat data" in headings
 
 
+def test_a_section_heading_ends_where_an_article_or_the_next_section_begins():
+    text = ("PERATURAN WALI KOTA TENTANG SPBE BAB II TATA KELOLA SPBE Bagian Kedua Arsitektur SPBE Pasal 6 Arsitektur "
+            "SPBE disusun ... BAB VII PENUTUP Pasal 30 Tim Koordinasi SPBE dibentuk paling lambat ...")
+    headings = read_structure(text, "", MARKERS, INDICATORS).headings
+    assert headings == "tata kelola spbe | arsitektur spbe | penutup"  # no team: the article is no title
+
+
 @pytest.mark.parametrize(
     ("filename", "indicator"),
     [("35.screenshot LPSE.jpg", 35), ("1.a.Perwal-1-2020.pdf", 1), ("16.b.SOP_DC.pdf", 16),
@@ -338,6 +347,21 @@ def test_a_regulation_on_spbe_as_a_whole_supports_the_policy_indicator_of_each_t
     )
     supported = {m.indicator for m in matcher.match(*matcher.embed(document(regulation))) if m.decision == "supports"}
     assert supported == {3, 8, 9}  # Kebijakan Internal Manajemen Data, Keamanan Informasi, Audit TIK
+
+
+def test_a_regulation_on_spbe_as_a_whole_with_a_part_on_a_topic_sets_that_topics_policy_from_the_lower_threshold(
+    matcher,
+):
+    regulation = (
+        "PERATURAN WALI KOTA BANUA RAYA NOMOR 7 TAHUN 2024 TENTANG SISTEM PEMERINTAHAN BERBASIS ELEKTRONIK "
+        "DENGAN RAHMAT TUHAN YANG MAHA ESA WALI KOTA BANUA RAYA, Menimbang: bahwa perlu tata kelola SPBE. "
+        "Bagian Ketiga Peta Rencana SPBE Pasal 9 Peta Rencana SPBE disusun untuk 5 tahun. Pasal 20 Pemerintah "
+        "Daerah menggunakan pusat data nasional. Ditetapkan di Banua Raya."
+    )
+    # both second best, between best_supports (0.25) and the review threshold: the roadmap has a part of its own
+    rulings = rulings_for(matcher, regulation, {1: 0.4, 2: 0.28, 5: 0.28})
+    assert (rulings[2].decision, rulings[2].ground) == ("supports", Ground.POLICY_SUBJECT)
+    assert rulings[5].decision == "none"  # the data centre, named in one article only
 
 
 def test_a_policy_on_spbe_management_supports_each_management_process_it_sets(matcher):
@@ -477,6 +501,36 @@ def test_a_document_on_electronic_government_is_evidence_of_the_topic_its_title_
 def test_only_a_document_on_electronic_government_whose_body_agrees_announces_its_topic(matcher, text, decision, rule):
     ruling = rulings_for(matcher, text, {16: 0.1})[16]
     assert (ruling.decision, ruling.unmet_rule) == (decision, rule)
+
+
+AUDIT_NEWS = (
+    "Tim Audit Teknologi Informasi dan Komunikasi SPBE Kota Banua Raya melakukan audit aplikasi. " + FILLER
+    + "Tim memeriksa aplikasi e-retribusi, aplikasi e-perizinan dan sistem informasi kepegawaian di pusat data."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "audit_policy", "application_audit", "ground"),
+    [
+        # news of the audit team at work: no audit policy, but the audit carried out, the best scored of the three
+        (AUDIT_NEWS, "review", "supports", Ground.POLICY_CARRIED_OUT),
+        # the decree that forms the team: the policy's own evidence, whose practices keep their own scores
+        ("KEPUTUSAN WALI KOTA BANUA RAYA NOMOR 7 TAHUN 2024 TENTANG TIM AUDIT TEKNOLOGI INFORMASI DAN KOMUNIKASI. "
+         + AUDIT_NEWS, "supports", "none", None),
+    ],
+)  # fmt: skip
+def test_a_document_on_a_kebijakan_internal_topic_that_is_no_policy_is_evidence_of_the_topic_carried_out(
+    matcher, text, audit_policy, application_audit, ground
+):
+    rulings = rulings_for(matcher, text, {9: 0.3, 30: 0.05, 29: 0.03, 31: 0.02})  # Audit TIK and its three audits
+    assert rulings[9].decision == audit_policy
+    assert (rulings[30].decision, rulings[30].ground) == (application_audit, ground)
+    assert rulings[29].decision == rulings[31].decision == "none"  # one practice: the document's best
+
+
+def test_a_kebijakan_internal_topic_carried_out_claims_no_practice_when_the_scores_cannot_tell_which(matcher):
+    rulings = rulings_for(matcher, AUDIT_NEWS, {9: 0.3, 30: 0.05, 29: 0.05})
+    assert [rulings[number].decision for number in (9, 29, 30, 31)] == ["review", "none", "none", "none"]
 
 
 def test_an_announced_topic_is_held_at_review_by_a_rule_on_the_kind_of_evidence(matcher):
@@ -680,7 +734,7 @@ JOB_CARD_SOP = (
 )
 def test_a_topic_named_only_in_an_offices_name_is_not_what_the_document_is_about(matcher, text, rule):
     structure = matcher.structure(*matcher.embed(document(text))[:1], "")
-    rules = dict(zip(matcher.index.indicators, unmet_rules(structure, matcher.index)))
+    rules = dict(zip(matcher.index.indicators, unmet_rules(failed_rules(structure, matcher.index), len(INDICATORS))))
     assert rules[25] == rule  # Kompetensi Sumber Daya Manusia
 
 
