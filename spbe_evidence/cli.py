@@ -41,7 +41,7 @@ GROUND_WORDS = {
     "policy_subject": "named in the enacted policy's subject, or in a chapter's or part's title",
     "announced": "the topic its title announces",
     "practice_document": "the practice's own work, such as a system design",
-    "policy_carried_out": "a Kebijakan Internal topic it points to, carried out (the document is no policy)",
+    "policy_carried_out": "the practice of the Kebijakan Internal topic this document, no policy, points to",
     "funded": "an activity this budget funds",
 }
 
