@@ -213,12 +213,13 @@ def run_year(
     skpd_filter = set(skpd) if skpd else None
     indicator_filter = set(indicators) if indicators else None
     run_id = new_run_id(settings.timezone)
-    state.start_run(run_id, year, {"skpd": skpd, "indicators": indicators, "force": force})
-    for stopped in state.interrupt_unfinished_runs(run_id):
-        log.warning("Run %s stopped before it finished; its finished documents stay, this run does the rest", stopped)
     stopwatch = Stopwatch()
     totals = RunTotals()
-    try:
+    state.start_run(run_id, year, {"skpd": skpd, "indicators": indicators, "force": force})
+    try:  # from the moment the run is recorded: a signal at any later point marks it interrupted
+        for stopped in state.interrupt_unfinished_runs(run_id):
+            log.warning("Run %s stopped before it finished; its finished documents stay, this run does the rest",
+                        stopped)
         discovery = discover_submissions(pipeline, year, skpd_filter)
         objects = discovery.objects
         removed = pipeline.mark_removed(year, discovery, skpd_filter, accept_empty)

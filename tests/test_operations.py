@@ -281,6 +281,20 @@ def test_sigterm_ends_a_command_line_run_and_its_temporary_prefect_server(enviro
     assert run.status == RunStatus.INTERRUPTED
 
 
+def test_a_signal_the_moment_a_run_is_recorded_marks_it_interrupted(settings, monkeypatch):
+    """The window the command-line test above hits on a loaded machine: SIGTERM while the run takes over the runs an
+    earlier killed process left, before it lists the bucket."""
+    def stopped(state, run_id):
+        raise SystemExit(EXIT_SIGNALLED + signal.SIGTERM)  # as the command's SIGTERM handler raises it
+
+    monkeypatch.setattr(StateStore, "interrupt_unfinished_runs", stopped)
+    pipeline = flows.pipeline.Pipeline(settings)
+    with pytest.raises(SystemExit):
+        flows.nightly.run_year(pipeline, YEAR, None, None, False, 0, logging.getLogger(__name__))
+    [run] = pipeline.state.runs(limit=1)
+    assert run.status == RunStatus.INTERRUPTED
+
+
 def test_a_second_run_waits_for_the_run_slot(environment, prefect_harness):
     upload_unreadable(environment, count=1)
     with get_client(sync_client=True) as client:
