@@ -290,10 +290,10 @@ def fuse(table: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(table @ weights)))
 
 
-def unmet_rules(failed: dict[EvidenceRule, np.ndarray], indicators: int) -> list[EvidenceRule | None]:
-    """For each of the indicators, the first of the rules on the kind of evidence it fails (`failed_rules`), if any:
-    the one its report names."""
-    return [next((rule for rule, fails in failed.items() if fails[row]), None) for row in range(indicators)]
+def unmet_rules(failed: dict[EvidenceRule, np.ndarray]) -> list[EvidenceRule | None]:
+    """For each indicator, the first of the rules on the kind of evidence it fails (`failed_rules`), if any: the one
+    its report names."""
+    return [next((rule for rule, fails in zip(failed, row) if fails), None) for row in zip(*failed.values())]
 
 
 def failed_rules(structure: DocumentStructure, index: IndicatorIndex) -> dict[EvidenceRule, np.ndarray]:
@@ -314,13 +314,13 @@ def failed_rules(structure: DocumentStructure, index: IndicatorIndex) -> dict[Ev
         return {EvidenceRule.SPBE_EVIDENCE: every}
     if structure.issued_elsewhere:
         return {EvidenceRule.OWN_GOVERNMENT: every}
+    named_for = named_by_filename(index, structure)
     needs_content = index.terms.presence(structure.office_names) > 0
     if needs_content.any():  # only then is the whole document searched, and for those indicators' terms alone
         needs_content &= index.terms.presence(structure.content, of=needs_content) == 0
     return {
         EvidenceRule.ENACTED_POLICY: index.is_policy.astype(bool) & (not structure.is_policy),
-        EvidenceRule.ELECTRONIC_SERVICE: index.is_service & (not structure.is_electronic)
-        & ~named_by_filename(index, structure),
+        EvidenceRule.ELECTRONIC_SERVICE: index.is_service & (not structure.is_electronic) & ~named_for,
         EvidenceRule.CARRIED_OUT: index.carries_out_policy.astype(bool) & structure.is_policy_only,
         EvidenceRule.SPBE_CONTEXT: index.needs_spbe & (not structure.names_spbe),
         EvidenceRule.TOPIC_IN_CONTENT: needs_content,
@@ -365,7 +365,7 @@ def decide(
         for policy, electronic_best in zip(named_policy, best & structure.is_electronic)
     ]
     failed = failed_rules(structure, index)
-    rules = unmet_rules(failed, len(scores))
+    rules = unmet_rules(failed)
     rulings = [
         thresholds.decide(float(score), rule, pointed_to, announced=announces)
         for score, rule, pointed_to, announces in zip(scores, rules, pointed, announced)
@@ -410,9 +410,9 @@ def practices_of_held_policies(
         held = ruling.unmet_rule is EvidenceRule.ENACTED_POLICY and not other_rules[row]
         if held and (pointed[row] or announced[row]):
             carrying = np.flatnonzero(index.policy_indicators == index.indicators[row])
-            ranked = sorted(scores[carrying], reverse=True)
-            if carrying.size and (len(ranked) == 1 or ranked[0] > ranked[1]):
-                practices.append(int(carrying[np.argmax(scores[carrying])]))
+            ranked = carrying[np.argsort(-scores[carrying], kind="stable")]
+            if ranked.size and (ranked.size == 1 or scores[ranked[0]] > scores[ranked[1]]):
+                practices.append(int(ranked[0]))
     return practices
 
 

@@ -33,6 +33,7 @@ TEXT_CTE = "quoted-printable"  # 7-bit clean for servers without 8BITMIME, still
 FALLBACK_MESSAGE_ID_DOMAIN = "spbe-evidence.invalid"
 INLINE_IMAGE = re.compile(r'src="data:image/(?P<subtype>[a-z0-9.+-]+);base64,(?P<data>[A-Za-z0-9+/=]+)"')
 
+
 class MailNotConfigured(ReportsError):
     """Sending was asked for but the SMTP settings are incomplete."""
 
